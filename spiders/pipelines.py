@@ -1,0 +1,56 @@
+"""Item pipelines: validate, then append to the run's staging JSONL (the replayable raw layer)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from spiders.model import validate_item
+
+
+class ValidateItemPipeline:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidateItemPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        problems = validate_item(item)
+        if problems:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("hkai/invalid_items")
+            raise DropItem(f"invalid item {item.get('url')}: {', '.join(problems)}")
+        return item
+
+
+class StagingWriterPipeline:
+    """One JSON object per line, flushed per item so a killed crawl keeps what it fetched."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.path = Path(crawler.settings.get("HKAI_STAGING_FILE") or "items.jsonl")
+        self.handle: IO[str] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StagingWriterPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = self.path.open("w", encoding="utf-8")
+
+    def close_spider(self) -> None:
+        if self.handle:
+            self.handle.close()
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        assert self.handle is not None
+        self.handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+        self.handle.flush()
+        return item

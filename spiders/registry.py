@@ -1,0 +1,48 @@
+"""The source registry: every spider class in `spiders.sources` with its `Source` declaration."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from spiders.base import ArticleSpider
+from spiders.model import Source
+from transforms.extract import SiteRules
+
+
+@lru_cache(maxsize=1)
+def spider_classes() -> dict[str, type[ArticleSpider]]:
+    import spiders.sources as package
+
+    found: dict[str, type[ArticleSpider]] = {}
+    for module_info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, ArticleSpider) and hasattr(value, "source"):
+                if value.source.name in found and found[value.source.name] is not value:
+                    raise ValueError(f"two spiders declare source {value.source.name!r}")
+                found[value.source.name] = value
+    return dict(sorted(found.items()))
+
+
+def sources() -> list[Source]:
+    return [cls.source for cls in spider_classes().values()]
+
+
+def get_source(name: str) -> Source:
+    try:
+        return spider_classes()[name].source
+    except KeyError as exc:
+        raise KeyError(f"unknown source {name!r}; known: {', '.join(spider_classes())}") from exc
+
+
+def rules_for_url(url: str) -> SiteRules | None:
+    """Selectors of the source whose homepage host matches the URL's host (for `hkai extract`)."""
+    host = (urlsplit(url).hostname or "").lower()
+    for source in sources():
+        hosts = {urlsplit(u).hostname for u in (source.homepage, *source.start_urls)}
+        if host in hosts and (source.rules.body or source.rules.title):
+            return source.rules
+    return None

@@ -1,0 +1,60 @@
+"""Scrapy settings: polite by default, replay or live chosen by HKAI_CRAWL_MODE (nothing else differs)."""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "hkai"
+SPIDER_MODULES = ["spiders.sources"]
+NEWSPIDER_MODULE = "spiders.sources"
+
+_CONTACT = os.environ.get("HKAI_USER_AGENT_CONTACT", "https://github.com/hkai-tracker/hkai")
+USER_AGENT = f"hkai-news-tracker/0.1 (+{_CONTACT}; research crawler for Hong Kong AI news)"
+
+# Politeness: robots.txt, one request at a time per site, AutoThrottle on top of the per-source
+# delay, and the site's own Crawl-delay honoured by the robots middleware below.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 5.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 5.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Bad input: bounded pages, timeouts and redirects, so one bad source cannot hang a run.
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+CLOSESPIDER_TIMEOUT = 1800
+
+DOWNLOADER_MIDDLEWARES = {
+    "spiders.middlewares.BotWallMiddleware": 590,
+    "spiders.middlewares.CrawlDelayMiddleware": 120,
+}
+ITEM_PIPELINES = {
+    "spiders.pipelines.ValidateItemPipeline": 100,
+    "spiders.pipelines.StagingWriterPipeline": 800,
+}
+EXTENSIONS = {"scrapy.extensions.telnet.TelnetConsole": None}
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = os.environ.get("HKAI_SCRAPY_LOG_LEVEL", "INFO")
+FEED_EXPORT_ENCODING = "utf-8"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+# Replay mode: the same spiders, downloads answered by the loopback replay server.
+REPLAY_SETTINGS = {
+    "DOWNLOAD_HANDLERS": {
+        "http": "spiders.replay.ReplayDownloadHandler",
+        "https": "spiders.replay.ReplayDownloadHandler",
+    },
+    "DOWNLOAD_DELAY": 0,
+    "RANDOMIZE_DOWNLOAD_DELAY": False,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "CONCURRENT_REQUESTS": 16,
+}

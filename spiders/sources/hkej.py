@@ -1,0 +1,27 @@
+from spiders.base import ListingArticleSpider
+from spiders.model import Source
+from transforms.extract import SiteRules
+
+
+class HkejInstant(ListingArticleSpider):
+    name = "hkej"
+    source = Source(
+        name="hkej",
+        title="Hong Kong Economic Journal 信報 instant news",
+        kind="listing",
+        languages=("zh-Hant",),
+        start_urls=("https://www.hkej.com/instantnews/current", "https://www.hkej.com/instantnews/hongkong"),
+        homepage="https://www.hkej.com/instantnews",
+        verified=True,
+        download_delay=8.0,
+        listing_link_selector="h3 a, h4 a",
+        article_url_pattern=r"/instantnews/[a-z]+/article/\d+",
+        rules=SiteRules(
+            body=("div#article-content", "div#article-detail-wrapper"),
+            title=("h1#article-title",),
+            date=("p.info span.date", "span.date"),
+            authors=("p.info span.author",),
+            title_suffixes=(" - 信報網站 hkej.com",),
+        ),
+        notes="Flagged anti-crawler by RSSHub (cookies from the listing page); expect blocks live.",
+    )

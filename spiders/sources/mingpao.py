@@ -1,0 +1,29 @@
+from spiders.base import FeedArticleSpider
+from spiders.model import Source
+from transforms.extract import SiteRules
+
+
+class MingPao(FeedArticleSpider):
+    name = "mingpao"
+    source = Source(
+        name="mingpao",
+        title="Ming Pao 明報 instant news and daily paper (港聞, 經濟, 熱點)",
+        kind="rss",
+        languages=("zh-Hant",),
+        start_urls=(
+            "https://news.mingpao.com/rss/ins/s00001.xml",
+            "https://news.mingpao.com/rss/ins/s00002.xml",
+            "https://news.mingpao.com/rss/ins/s00024.xml",
+            "https://news.mingpao.com/rss/pns/s00002.xml",
+        ),
+        homepage="https://news.mingpao.com/",
+        verified=True,
+        download_delay=5.0,
+        rules=SiteRules(
+            body=("article.txt4", ".article_content", ".txt3"),
+            title=("hgroup h1",),
+            date=("div[itemprop=datePublished]",),
+            drop=("div.ad300ins_m", "#ssm2", "div.clear", "[data-gc-id]", "figure", ".album_box"),
+        ),
+        notes="No NewsArticle JSON-LD; pages give the date only (instant news puts the time in the title).",
+    )

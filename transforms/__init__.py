@@ -1,0 +1,1 @@
+"""Pure stages of the pipeline: extraction, dates, URLs, tagging, dedup and clustering."""
