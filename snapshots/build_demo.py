@@ -38,6 +38,8 @@ PAGE_GROUPS: dict[str, tuple[str, list[str]]] = {
     "hk01": ("hk01_tech", ["https://web-data.api.hk01.com/v2/feed/category/391?bucketId=00000&limit=40",
                            "https://web-data.api.hk01.com/v2/page/zone/11?bucketId=00000&limit=40"]),
     "hkej": ("hkej", ["https://www.hkej.com/instantnews/current", "https://www.hkej.com/instantnews/hongkong"]),
+    # pages only: RTHK's Chinese feeds come from the real month of items below
+    "rthk-zh": ("rthk_zh", []),
 }
 RTHK_ZH_FEEDS = {
     "local": "https://rthk.hk/rthk/news/rss/c_expressnews_clocal.xml",
@@ -125,10 +127,14 @@ def build(fixtures: Path) -> None:
             provenance = {k: meta[k] for k in ("source_repo", "source_path", "source_commit", "saved_at")}
             writer.add(meta["url"], source, "page", record["html"], content_type="text/html; charset=utf-8",
                        generated=False, provenance=provenance, note="rendered DOM saved with Playwright")
+            if not listing_urls:
+                continue
             per_listing[listing_urls[index % len(listing_urls)]].append({
                 "url": meta["url"], "title": extracted.title,
                 "published": (extracted.published or datetime.fromisoformat(meta["saved_at"] + "+08:00")).isoformat(),
-                "description": teaser(extracted.body), "authors": extracted.authors,
+                # RTHK's real feeds carry the full text; the other outlets' feeds are cut
+                "description": extracted.body if source == "rthk_en" else teaser(extracted.body),
+                "authors": extracted.authors,
             })
         for listing_url, entries in per_listing.items():
             provenance = {"derived_from": f"shared/fixtures/pages/{outlet}/ (see page entries)"}

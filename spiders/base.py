@@ -26,7 +26,7 @@ from transforms.text import clean_text, clean_title, detect_language
 from transforms.urls import canonical_url
 
 _TRUNCATED = re.compile(r"(\.\.\.|…|……|\[\.\.\.\]|Read more|閱讀全文|more\s*»)\s*$", re.IGNORECASE)
-FULL_TEXT_MIN_CHARS = 120
+FULL_TEXT_MIN_CHARS = 20
 _LATIN1 = {"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "ascii", "us-ascii"}
 
 
@@ -236,7 +236,9 @@ class ArticleSpider(scrapy.Spider):
         url = request.url if request is not None else "?"
         if request is not None and request.meta.get("hkai_listing"):
             self.count("listing_errors")
-        self.problem(f"download failed ({failure.type.__name__}: {failure.getErrorMessage()[:120]})", url)
+        response = getattr(failure.value, "response", None)
+        status = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()[:120]
+        self.problem(f"download failed ({failure.type.__name__}: {status})", url)
 
     def closed(self, reason: str) -> None:
         self.crawler.stats.set_value("hkai/validators", self.new_validators)
@@ -254,7 +256,8 @@ class FeedArticleSpider(ArticleSpider):
             self.problem(f"malformed feed ({type(parsed.bozo_exception).__name__})", response.url)
             return
         if parsed.bozo:
-            self.count("feed_warnings")
+            self.count("parse_failures")
+            self.problem(f"malformed feed, partly parsed ({type(parsed.bozo_exception).__name__})", response.url)
         self.count("feed_entries", len(parsed.entries))
         for entry in parsed.entries:
             link = entry.get("link") or (entry.get("id") if str(entry.get("id", "")).startswith("http") else None)
@@ -343,7 +346,8 @@ class ListingArticleSpider(ArticleSpider):
     def entries_to_requests(self, response: Response) -> Iterator[Any]:
         selector = self.source.listing_link_selector or "a"
         pattern = re.compile(self.source.article_url_pattern) if self.source.article_url_pattern else None
-        links = [response.urljoin(href) for href in response.css(f"{selector}::attr(href)").getall()]
+        hrefs = [node.attrib.get("href") for node in response.css(selector)]
+        links = [response.urljoin(href.strip()) for href in hrefs if href and not href.startswith(("#", "javascript:"))]
         links = [link for link in dict.fromkeys(links) if not pattern or pattern.search(link)]
         self.count("feed_entries", len(links))
         for link in links:

@@ -21,6 +21,11 @@ from typing import Any
 from hkai.config import REPO_ROOT, get_settings
 
 
+# Single article failures happen on every live site (a removed page, a timeout); a source is
+# flagged when more than this share of its article requests fail, or when any feed fails.
+ERROR_RATE_LIMIT = 0.1
+
+
 @dataclass
 class CrawlHealth:
     source: str
@@ -85,10 +90,13 @@ def health_from_stats(source: str, stats: dict[str, Any], listings: int) -> Craw
         reasons.append("every feed/listing request failed")
     elif health.feed_entries == 0 and health.not_modified == 0:
         reasons.append("feeds/listings yielded 0 entries")
-    if health.parse_failures:
-        reasons.append(f"{health.parse_failures} parse failure(s)")
-    if health.errors and not reasons:
-        reasons.append(f"{health.errors} error(s)")
+    if health.parse_failures > ERROR_RATE_LIMIT * max(1, health.article_pages):
+        reasons.append(f"{health.parse_failures} parse failure(s) out of {health.article_pages} pages")
+    item_errors = health.errors - listing_errors
+    if listing_errors and listing_errors < listings:
+        reasons.append(f"{listing_errors} of {listings} feed/listing request(s) failed")
+    if item_errors and item_errors > ERROR_RATE_LIMIT * max(1, health.article_pages + health.items):
+        reasons.append(f"{item_errors} article error(s) out of {health.article_pages + health.items}")
     new_entries = max(0, stat("hkai/entries_new"))
     if new_entries and health.items == 0:
         reasons.append(f"{new_entries} new entries but 0 items")
@@ -125,7 +133,7 @@ def crawl_here(source_name: str, out_dir: Path, state_file: Path | None, start_u
             replay_url = server.url
         scrapy_settings.set("HKAI_REPLAY_URL", replay_url, priority="cmdline")
 
-    process = CrawlerProcess(scrapy_settings, install_root_handler=True)
+    process = CrawlerProcess(scrapy_settings)
     kwargs: dict[str, Any] = {"state_file": str(state_file) if state_file else None}
     if start_urls:
         kwargs["start_urls"] = ",".join(start_urls)

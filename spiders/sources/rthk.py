@@ -25,9 +25,9 @@ class RthkEnglish(FeedArticleSpider):
         homepage="https://news.rthk.hk/rthk/en/",
         verified=True,
         download_delay=3.0,
-        article_pages="when_truncated",
+        article_pages="never",
         rules=RTHK_RULES,
-        notes="Full-text feed, so article pages are fetched only when an item looks cut.",
+        notes="Official feeds are full text (no <link> in some; guid is the URL), so pages are not fetched.",
     )
 
 
@@ -46,7 +46,7 @@ class RthkChinese(FeedArticleSpider):
         homepage="https://news.rthk.hk/rthk/ch/",
         verified=True,
         download_delay=3.0,
-        article_pages="when_truncated",
+        article_pages="never",
         rules=RTHK_RULES,
         notes="Greater China is c_expressnews_greaterchina.xml (no 'c' prefix), unlike the other feeds.",
     )

@@ -1,0 +1,69 @@
+# Hong Kong AI news tracker. `make demo` and `make test` work on a fresh clone (needs only package registries).
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export AIRFLOW_HOME := $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
+export HKAI_CRAWL_MODE ?= replay
+PGDATA := $(CURDIR)/.pg/data
+PGPORT ?= 55432
+
+.PHONY: install demo test lint bench up airflow-home postgres-start postgres-stop clean snapshot
+
+$(BIN)/hkai: pyproject.toml
+	@command -v $(PY) >/dev/null || PY=python3; $${PY:-python3} -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python -q -e ".[test]"
+	@touch $(BIN)/hkai
+
+install: $(BIN)/hkai
+
+airflow-home: install
+	@mkdir -p $(AIRFLOW_HOME)
+	@$(BIN)/airflow db migrate >/dev/null 2>&1 || $(BIN)/airflow db migrate
+
+## The whole pipeline on the bundled snapshot: ingest DAG, then digest DAG, then trend tables.
+demo: airflow-home
+	$(BIN)/airflow dags test hk_ai_news_ingest 2025-11-30 > .airflow/demo-ingest.log 2>&1 || { tail -50 .airflow/demo-ingest.log; exit 1; }
+	@grep -q "state=success" .airflow/demo-ingest.log || { echo "ingest DAG run did not succeed: see .airflow/demo-ingest.log"; grep -E "flagged|ERROR" .airflow/demo-ingest.log | tail -20; exit 1; }
+	$(BIN)/airflow dags test hk_ai_weekly_digest 2025-12-01 > .airflow/demo-digest.log 2>&1 || { tail -50 .airflow/demo-digest.log; exit 1; }
+	@grep -q "state=success" .airflow/demo-digest.log || { echo "digest DAG run did not succeed: see .airflow/demo-digest.log"; exit 1; }
+	$(BIN)/hkai trends
+	@echo; echo "Digest written to:"; ls -1 out/digests/*/*
+
+## Unit, integration and DAG tests on SQLite and a real PostgreSQL server (started here if needed).
+test: install
+	@$(MAKE) --no-print-directory postgres-start
+	HKAI_TEST_POSTGRES_URL=$${HKAI_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:$(PGPORT)/postgres} \
+		$(BIN)/python -m pytest -q tests; status=$$?; $(MAKE) --no-print-directory postgres-stop; exit $$status
+
+lint: install
+	$(BIN)/ruff check .
+
+## Start a throwaway PostgreSQL from Debian's packages (skipped when HKAI_TEST_POSTGRES_URL is set).
+postgres-start:
+	@if [ -n "$$HKAI_TEST_POSTGRES_URL" ]; then exit 0; fi; \
+	PGBIN=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1); \
+	if [ -z "$$PGBIN" ]; then echo "PostgreSQL is not installed: apt-get install postgresql (or set HKAI_TEST_POSTGRES_URL)"; exit 1; fi; \
+	RUNAS=""; if [ "$$(id -u)" = 0 ]; then RUNAS="runuser -u postgres --"; mkdir -p $(CURDIR)/.pg; chown -R postgres $(CURDIR)/.pg; fi; \
+	if [ ! -d $(PGDATA) ]; then $$RUNAS $$PGBIN/initdb -D $(PGDATA) -U postgres --auth=trust --locale=C.UTF-8 >/dev/null; fi; \
+	$$RUNAS $$PGBIN/pg_ctl -D $(PGDATA) -o "-p $(PGPORT) -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" -l $(CURDIR)/.pg/log -w start >/dev/null && echo "PostgreSQL on 127.0.0.1:$(PGPORT)"
+
+postgres-stop:
+	@if [ -n "$$HKAI_TEST_POSTGRES_URL" ] || [ ! -d $(PGDATA) ]; then exit 0; fi; \
+	PGBIN=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1); \
+	RUNAS=""; if [ "$$(id -u)" = 0 ]; then RUNAS="runuser -u postgres --"; fi; \
+	$$RUNAS $$PGBIN/pg_ctl -D $(PGDATA) -m fast stop >/dev/null 2>&1 || true
+
+## Rebuild snapshots/demo from ../shared/fixtures (maintainers only; the result is committed).
+snapshot: install
+	$(BIN)/python snapshots/build_demo.py
+
+up:
+	docker compose up -d
+
+clean:
+	rm -rf .airflow data out .pg

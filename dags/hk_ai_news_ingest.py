@@ -1,0 +1,86 @@
+"""
+### Hong Kong AI news: ingest
+
+Every two hours: crawl each source (one mapped task per source, each in its own process),
+then tag and load the new articles into the warehouse, run the quality checks and refresh the
+trend marts. A source whose crawl is flagged (0 entries, blocks, parse failures) fails its own
+task, and the others carry on: loading runs when all crawls are done, whatever their state.
+
+Logic lives in `hkai.pipeline`; this file only wires it.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+
+WAREHOUSE = Asset("x-hkai://warehouse/marts")
+
+
+@dag(
+    schedule="0 */2 * * *",
+    start_date=pendulum.datetime(2025, 11, 1, tz="Asia/Hong_Kong"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["hkai", "ingest"],
+    default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    doc_md=__doc__,
+)
+def hk_ai_news_ingest():
+    @task
+    def prepare_warehouse() -> list[str]:
+        """Migrate the schema, sync the source registry and the knowledge base; list sources to crawl."""
+        from hkai import pipeline
+
+        pipeline.prepare_warehouse()
+        return pipeline.crawlable_sources()
+
+    @task(map_index_template="{{ task.op_kwargs['source'] }}", retries=1)
+    def crawl(source: str, **context) -> dict:
+        """Crawl one source in a child process; a flagged source fails this task (visible in the UI)."""
+        from hkai import pipeline
+
+        from airflow.sdk.exceptions import AirflowFailException
+
+        summary = pipeline.crawl(source, context["run_id"])
+        if summary.flagged:
+            # retrying a flagged source in minutes rarely helps; the next scheduled run tries again
+            raise AirflowFailException(f"{source} flagged: {summary.reason}")
+        return {"source": source, "items": summary.items}
+
+    @task(trigger_rule="all_done")
+    def tag_and_load(**context) -> dict:
+        """Tag every staged item and upsert articles with their tags, in one transaction."""
+        from hkai import pipeline
+
+        return pipeline.tag_and_load(context["run_id"])
+
+    @task
+    def quality_checks() -> dict:
+        """Block publishing when the warehouse breaks a rule (keys, uniqueness, accepted values, dates)."""
+        from warehouse.checks import run_checks
+
+        return run_checks()
+
+    @task(outlets=[WAREHOUSE])
+    def refresh_marts() -> dict:
+        """Recompute stored marts; views are always current."""
+        from hkai import pipeline
+
+        return pipeline.refresh()
+
+    @task(trigger_rule="all_done")
+    def source_health(**context) -> dict:
+        """Fail the run (red in the UI) when any source was flagged, after the others were published."""
+        from hkai import pipeline
+
+        return pipeline.assert_sources_healthy(context["run_id"])
+
+    sources = prepare_warehouse()
+    crawls = crawl.expand(source=sources)
+    loaded = tag_and_load()
+    crawls >> loaded
+    loaded >> quality_checks() >> refresh_marts() >> source_health()
+
+
+hk_ai_news_ingest()

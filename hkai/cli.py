@@ -1,0 +1,189 @@
+"""`hkai`: the command-line entry point for people and for the Makefile."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                yield line_no, json.loads(line), None
+            except json.JSONDecodeError as exc:
+                yield line_no, None, f"line {line_no}: invalid JSON ({exc.msg})"
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from spiders.registry import sources
+
+    records = [
+        {"name": s.name, "kind": s.kind, "languages": list(s.languages), "start_urls": list(s.start_urls),
+         "verified": s.verified, "title": s.title, "homepage": s.homepage, "notes": s.notes}
+        for s in sources()
+    ]
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+    else:
+        for r in records:
+            mark = "verified  " if r["verified"] else "unverified"
+            print(f"{r['name']:<22} {r['kind']:<8} {mark} {','.join(r['languages']):<8} {r['title']}")
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Many pages, one process: the cascade is pure and cheap to call repeatedly."""
+    from spiders.registry import rules_for_url
+    from transforms.extract import ExtractionError, extract_article
+
+    failures = 0
+    with Path(args.output).open("w", encoding="utf-8") as out:
+        for line_no, record, error in _read_jsonl(Path(args.input)):
+            if record is None:
+                print(error, file=sys.stderr)
+                failures += 1
+                continue
+            result: dict[str, Any] = {"id": record.get("id"), "url": record.get("url")}
+            try:
+                html = Path(record["html_path"]).read_bytes()
+                extracted = extract_article(html, record.get("url") or "", rules=rules_for_url(record.get("url") or ""))
+                result.update(
+                    title=extracted.title, body=extracted.body,
+                    published=extracted.published.isoformat() if extracted.published else None,
+                    language=extracted.language, authors=extracted.authors,
+                )
+            except (OSError, KeyError, ExtractionError) as exc:
+                failures += 1
+                result.update(title=None, body=None, published=None, language=None, authors=[], error=str(exc))
+                print(f"line {line_no}: {exc}", file=sys.stderr)
+            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return 0 if not args.strict or failures == 0 else 1
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from transforms.tagging import default_tagger, tag_record
+
+    tagger = default_tagger()
+    with Path(args.output).open("w", encoding="utf-8") as out:
+        for _line_no, record, error in _read_jsonl(Path(args.input)):
+            if record is None:
+                print(error, file=sys.stderr)
+                continue
+            out.write(json.dumps(tag_record(record, tagger), ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from warehouse.db import downgrade, upgrade
+
+    if args.action == "upgrade":
+        upgrade(revision=args.revision or "head")
+    else:
+        downgrade(revision=args.revision or "base")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from hkai.pipeline import run_all
+
+    result = run_all(args.run_id, args.source or None)
+    print(json.dumps({k: v for k, v in result.items() if k != "crawls"}, ensure_ascii=False, indent=1, default=str))
+    for crawl in result["crawls"]:
+        flag = f"FLAGGED: {crawl['reason']}" if crawl["flagged"] else "ok"
+        print(f"  {crawl['source']:<14} items={crawl['items']:<5} {flag}")
+    return 0
+
+
+def cmd_trends(args: argparse.Namespace) -> int:
+    from hkai.report import print_trends
+
+    print_trends(weeks=args.weeks, top=args.top)
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from digest.pipeline import build_and_deliver
+
+    result = build_and_deliver(week=args.week, send=args.send)
+    print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    import time
+
+    from hkai.config import get_settings
+    from hkai.replay import ReplayServer
+
+    with ReplayServer(Path(args.snapshot or get_settings().snapshot_dir), port=args.port) as server:
+        print(f"replaying {len(server.snapshot.entries)} URLs on {server.url} (Ctrl-C to stop)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hkai", description="Hong Kong AI news tracker")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sources", help="list the source registry")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("extract", help="extract articles from saved pages (JSONL in, JSONL out)")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--strict", action="store_true", help="exit 1 if any page failed")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("tag", help="tag articles (JSONL in, JSONL out)")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_tag)
+
+    p = sub.add_parser("db", help="migrate the warehouse schema")
+    p.add_argument("action", choices=["upgrade", "downgrade"])
+    p.add_argument("--revision")
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("run", help="run the ingest path without Airflow")
+    p.add_argument("--run-id")
+    p.add_argument("--source", action="append")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("trends", help="print the trend tables")
+    p.add_argument("--weeks", type=int, default=5)
+    p.add_argument("--top", type=int, default=8)
+    p.set_defaults(func=cmd_trends)
+
+    p = sub.add_parser("digest", help="render (and optionally send) the weekly digest")
+    p.add_argument("--week", help="any date in the ISO week (default: the latest week with articles)")
+    p.add_argument("--send", action="store_true", help="send over SMTP (smtp_default); default writes .eml only")
+    p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser("replay-server", help="serve the replay snapshot on loopback")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--snapshot")
+    p.set_defaults(func=cmd_replay)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

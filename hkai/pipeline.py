@@ -1,0 +1,167 @@
+"""The pipeline's stages as plain functions: what the DAG tasks and the `hkai` commands call.
+
+Stages pass run ids and paths, never DataFrames: crawl writes `<staging>/<run>/<source>.jsonl`,
+tag-and-load reads those files, and the marts are refreshed from the warehouse.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hkai.config import get_settings
+
+log = logging.getLogger(__name__)
+
+
+class SourceFlagged(RuntimeError):
+    """A crawl finished but its health check failed (0 entries, blocks, parse failures...)."""
+
+
+def run_dir(run_id: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
+    return get_settings().staging_dir / safe
+
+
+def prepare_warehouse() -> None:
+    """Migrate the schema and refresh reference rows (sources, KB entities); idempotent."""
+    from spiders.registry import sources
+    from transforms.kb import load_entities
+    from warehouse.db import get_engine, upgrade
+    from warehouse.load import sync_kb_entities, sync_sources
+
+    upgrade()
+    with get_engine().begin() as conn:
+        sync_sources(conn, sources())
+        sync_kb_entities(conn, load_entities().values())
+
+
+def snapshot_sources() -> set[str]:
+    manifest = get_settings().snapshot_dir / "manifest.jsonl"
+    if not manifest.exists():
+        return set()
+    return {json.loads(line).get("source") for line in manifest.read_text(encoding="utf-8").splitlines() if line}
+
+
+def crawlable_sources() -> list[str]:
+    """Every registered source live; in replay mode, the sources the snapshot covers."""
+    from spiders.registry import spider_classes
+
+    names = list(spider_classes())
+    if get_settings().crawl_mode == "replay":
+        covered = snapshot_sources()
+        names = [n for n in names if n in covered]
+    return names
+
+
+@dataclass
+class CrawlSummary:
+    source: str
+    items: int
+    flagged: bool
+    reason: str | None
+    health: dict[str, Any]
+
+
+def crawl(source: str, run_id: str, *, start_urls: list[str] | None = None,
+          env: dict[str, str] | None = None) -> CrawlSummary:
+    """Crawl one source in a child process and record its health in `crawl_runs`."""
+    from spiders.run import crawl_source
+    from warehouse.db import get_engine
+    from warehouse.load import crawl_state, record_crawl_run
+
+    settings = get_settings()
+    engine = get_engine()
+    with engine.connect() as conn:
+        state = crawl_state(conn, source)
+    started = datetime.now(UTC)
+    result = crawl_source(source, run_dir(run_id), state=state, start_urls=start_urls, env=env)
+    health = result.health.as_dict()
+    with engine.begin() as conn:
+        flagged = record_crawl_run(conn, run_id, settings.crawl_mode, started, health)
+    (run_dir(run_id) / f"{source}.health.json").write_text(json.dumps(health, ensure_ascii=False, indent=1))
+    log.info(
+        "crawl %s: %s requests, %s entries, %s new items, %s known, %s errors, flagged=%s %s",
+        source, health["requests"], health["feed_entries"], health["items"], health["skipped_known"],
+        health["errors"], flagged, health.get("flag_reason") or "",
+    )
+    return CrawlSummary(source, health["items"], flagged, health.get("flag_reason"), health)
+
+
+def read_staged(run_id: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, str]]]]:
+    """Items and feed validators staged by this run's crawls (unreadable lines are skipped and logged)."""
+    directory = run_dir(run_id)
+    items: list[dict[str, Any]] = []
+    validators: dict[str, dict[str, dict[str, str]]] = {}
+    for path in sorted(directory.glob("*.jsonl")):
+        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError:
+                log.warning("%s:%s: unreadable staged item skipped", path.name, line_no)
+    for path in sorted(directory.glob("*.health.json")):
+        health = json.loads(path.read_text(encoding="utf-8"))
+        if health.get("validators"):
+            validators[health["source"]] = health["validators"]
+    return items, validators
+
+
+def tag_and_load(run_id: str) -> dict[str, Any]:
+    """Tag every staged item and upsert it with its tags, in one transaction."""
+    from transforms.tagging import default_tagger, tag_record
+    from warehouse.db import get_engine
+    from warehouse.load import load_articles
+
+    items, validators = read_staged(run_id)
+    tagger = default_tagger()
+    tagged = [tag_record(item, tagger) for item in items]
+    report = load_articles(get_engine(), tagged, run_id, validators)
+    summary = {
+        "staged": len(items),
+        "loaded": report.articles,
+        "relevant": sum(1 for t in tagged if t["relevant"]),
+        "rejected": report.rejected,
+        "candidates": report.candidates,
+    }
+    log.info("tag_and_load %s: %s", run_id, {k: v for k, v in summary.items() if k != "rejected"})
+    return summary
+
+
+def assert_sources_healthy(run_id: str) -> dict[str, Any]:
+    """Summarise this run's crawl health; raise SourceFlagged naming every flagged source."""
+    from sqlalchemy import select
+
+    from warehouse.db import get_engine
+    from warehouse.models import CrawlRun
+
+    with get_engine().connect() as conn:
+        rows = conn.execute(
+            select(CrawlRun.source, CrawlRun.items, CrawlRun.flagged, CrawlRun.flag_reason).where(CrawlRun.run_id == run_id)
+        ).all()
+    summary = {source: {"items": items, "flagged": flagged, "reason": reason} for source, items, flagged, reason in rows}
+    flagged = {source: s["reason"] for source, s in summary.items() if s["flagged"]}
+    if flagged:
+        raise SourceFlagged("; ".join(f"{source}: {reason}" for source, reason in sorted(flagged.items())))
+    return summary
+
+
+def refresh() -> dict[str, int]:
+    from warehouse.db import get_engine
+    from warehouse.marts import refresh_marts
+
+    return refresh_marts(get_engine())
+
+
+def run_all(run_id: str | None = None, sources: list[str] | None = None) -> dict[str, Any]:
+    """The ingest path without Airflow (used by `hkai run` and tests): prepare, crawl, load, marts."""
+    run_id = run_id or f"manual__{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    prepare_warehouse()
+    crawls = [crawl(name, run_id) for name in (sources or crawlable_sources())]
+    loaded = tag_and_load(run_id)
+    marts = refresh()
+    return {"run_id": run_id, "crawls": [c.__dict__ for c in crawls], "load": loaded, "marts": marts}

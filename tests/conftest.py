@@ -1,0 +1,52 @@
+"""Shared fixtures: an isolated data dir and warehouse per test, and the database URLs to test on."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SNAPSHOT = REPO / "snapshots" / "demo"
+POSTGRES_URL = os.environ.get("HKAI_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def hkai_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point data, output and the warehouse at a temporary directory (SQLite)."""
+    monkeypatch.setenv("HKAI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HKAI_OUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setenv("HKAI_CRAWL_MODE", "replay")
+    monkeypatch.setenv("HKAI_SNAPSHOT_DIR", str(SNAPSHOT))
+    monkeypatch.delenv("HKAI_WAREHOUSE_URL", raising=False)
+    monkeypatch.delenv("HKAI_REPLAY_URL", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    yield tmp_path
+
+
+def _fresh_postgres(url: str) -> str:
+    """A new empty database on the test server, so tests never share state."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"hkai_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each warehouse test runs on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'warehouse.db'}"
+    if not POSTGRES_URL:
+        if os.environ.get("CI"):
+            pytest.fail("HKAI_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")
+        pytest.skip("HKAI_TEST_POSTGRES_URL not set (make test starts PostgreSQL)")
+    return _fresh_postgres(POSTGRES_URL)

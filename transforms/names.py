@@ -1,0 +1,63 @@
+"""New names: people and organisations that are not in the knowledge base yet.
+
+Patterns, not a model: English names after a title or before a reporting verb, Chinese names as
+surname + given name before 表示/指/稱 or after an official title, and organisations by their
+legal or institutional suffix. They are stored as `candidate` entities for "new names this week".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_EN_NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,3}"
+_EN_TITLED = re.compile(rf"\b(?:Mr|Ms|Mrs|Dr|Prof|Professor|Secretary|Chairman|Chairwoman)\.? ({_EN_NAME})")
+_EN_SAID = re.compile(rf"\b({_EN_NAME}),? (?:said|says|told|added|noted|explained)\b")
+_EN_ORG = re.compile(
+    r"\b((?:[A-Z][A-Za-z0-9&]+ ){1,5}(?:Ltd|Limited|Inc|Corporation|Holdings|Group|Labs?|Technologies|Technology|"
+    r"Institute|Centre|Center|Foundation|Association|Council|Academy|Ventures|Capital|Robotics|AI))\b"
+)
+_SURNAMES = (
+    "陳李張黃何林吳劉梁鄭謝郭羅楊許葉蔡曾鄧馮蕭盧朱蘇潘莫彭余孫麥胡戴袁范方傅鍾廖唐文譚周"
+    "江石姚黎韋霍鄺鄔甘關凌龍丘溫湯徐邱魏施柯崔程阮司葛岑聶"
+)
+_ZH_VERB = re.compile(rf"([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|亦|又|則|更)?(?:表示|指出|指|稱|說|認為|強調|透露)")
+_ZH_TITLE = re.compile(
+    rf"(?:局長|署長|處長|主席|行政總裁|總裁|教授|博士|校長|議員|專員|總監|創辦人)([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?=表示|指|稱|說|認為|強調|透露|在|出席|今日|昨日|亦|[，。、])"
+)
+_ZH_ORG = re.compile(r"([\u4e00-\u9fff]{2,12}(?:有限公司|大學|研究院|研究所|研究中心|實驗室|學院|協會|基金會|集團|科技公司))")
+_ZH_STOP = {"政府", "香港", "本港", "特區", "內地", "國家", "當局", "中心", "公司"}
+_NOT_A_NAME = re.compile(r"(?:表示|指出|稱|說|認為|今日|昨日|政府|香港|局長|主席)")
+
+
+def find_candidates(title: str, body: str, known: set[str] | None = None, limit: int = 15) -> list[dict[str, Any]]:
+    """Person and organisation names found by pattern and absent from `known` (folded KB forms)."""
+    from transforms.tagging import fold
+
+    known = known or set()
+    text = f"{title}\n\n{body}"
+    found: dict[tuple[str, str], int] = {}
+
+    def keep(name: str, kind: str) -> None:
+        name = name.strip()
+        if len(name) < 2 or fold(name) in known or name in _ZH_STOP:
+            return
+        found[(name, kind)] = found.get((name, kind), 0) + 1
+
+    for regex in (_EN_TITLED, _EN_SAID):
+        for match in regex.finditer(text):
+            keep(match.group(1), "person")
+    for match in _EN_ORG.finditer(text):
+        name = match.group(1)
+        if not name.startswith(("The ", "In ", "On ", "At ")):
+            keep(name, "organisation")
+    for regex in (_ZH_VERB, _ZH_TITLE):
+        for match in regex.finditer(text):
+            name = match.group(1)
+            if not _NOT_A_NAME.search(name):
+                keep(name, "person")
+    for match in _ZH_ORG.finditer(text):
+        name = re.sub(r"^(?:與|和|及|由|在|於|向|為|指|據|聯同|包括)", "", match.group(1))
+        keep(name, "organisation")
+    ranked = sorted(found.items(), key=lambda kv: -kv[1])[:limit]
+    return [{"name": name, "type": kind, "count": count} for (name, kind), count in ranked]

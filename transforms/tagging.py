@@ -1,0 +1,310 @@
+"""Relevance, entity, sector and theme tagging over one Aho-Corasick automaton.
+
+Text is folded before matching (half-width, lower case, Simplified → Traditional with OpenCC) in
+a way that keeps every character's offset, so each tag's evidence points at the exact text that
+caused it. Latin patterns need word boundaries; short all-caps forms (HKU, SFC, AI) must match
+case; ambiguous aliases (HA, EDB) count only with the entity's other names or context words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import ahocorasick
+
+from transforms.kb import LOCAL_TYPES, KbEntity, load_entities, load_vocab
+from transforms.names import find_candidates
+from transforms.text import clean_text, clean_title
+
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FLIGHT_AFTER = re.compile(r"\s?\d{2,4}\b")
+_AUTHORIZED_INSTITUTIONS = re.compile(r"authori[sz]ed institutions?|認可機構", re.IGNORECASE)
+_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+MAX_CHARS = 200_000  # longer bodies are cut: tags come from the first 200k characters
+
+
+@lru_cache(maxsize=1)
+def _s2t() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2t")
+
+
+def fold(text: str) -> str:
+    """Same-length folding: half-width, lower case, Simplified → Traditional."""
+    folded = text.translate(_FULLWIDTH)
+    lowered = folded.lower()
+    if len(lowered) == len(folded):
+        folded = lowered
+    else:
+        folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)
+    converted = _s2t().convert(folded)
+    return converted if len(converted) == len(folded) else folded
+
+
+def _is_latin(ch: str) -> bool:
+    return ch in _ASCII_ALNUM
+
+
+def _case_sensitive(surface: str) -> bool:
+    """Short all-caps Latin forms (AI, HKU, SFC, 5G) must match their case exactly."""
+    letters = [c for c in surface if c.isalpha()]
+    return len(surface) <= 5 and surface.isascii() and bool(letters) and all(c.isupper() for c in letters)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    kind: str  # entity | ai | hk | elsewhere | sector | theme | context
+    key: str  # entity id, sector or theme name; "" for vocab
+    weight: float
+    surface: str  # the pattern as written in the KB (for the case rule)
+    ambiguous: bool = False
+
+
+@dataclass
+class Match:
+    field: str
+    start: int
+    end: int
+    text: str
+    pattern: Pattern
+
+
+@dataclass
+class TagResult:
+    relevant: bool
+    relevance: float
+    ai_score: float
+    hk_score: float
+    entities: list[dict[str, Any]]
+    sectors: list[dict[str, Any]]
+    themes: list[dict[str, Any]]
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def as_output(self) -> dict[str, Any]:
+        """The `hkai tag` contract."""
+        return {
+            "relevant": self.relevant,
+            "relevance": round(self.relevance, 4),
+            "ai_score": round(self.ai_score, 4),
+            "hk_score": round(self.hk_score, 4),
+            "entities": self.entities,
+            "sectors": [s["sector"] for s in self.sectors],
+            "themes": [t["theme"] for t in self.themes],
+            "sector_confidence": {s["sector"]: s["confidence"] for s in self.sectors},
+            "theme_confidence": {t["theme"]: t["confidence"] for t in self.themes},
+            "candidates": self.candidates,
+            "evidence": self.evidence,
+        }
+
+
+def _score(raw: float, scale: float) -> float:
+    return 1.0 - math.exp(-raw / scale)
+
+
+class Tagger:
+    """Build once (well under a second), then tag many articles."""
+
+    AI_THRESHOLD = 3.0
+    HK_THRESHOLD = 2.0
+    TAG_THRESHOLD = 2.0
+
+    def __init__(self, entities: dict[str, KbEntity] | None = None, vocab: dict[str, Any] | None = None):
+        self.entities = entities if entities is not None else load_entities()
+        self.vocab = vocab or load_vocab()
+        self.automaton = ahocorasick.Automaton()
+        patterns: dict[str, list[Pattern]] = defaultdict(list)
+
+        def add(surface: str, pattern: Pattern) -> None:
+            key = fold(surface.strip())
+            if len(key) < 2 and not key.isascii():
+                return
+            if not key:
+                return
+            patterns[key].append(pattern)
+
+        for entity in self.entities.values():
+            for name in entity.names:
+                add(name, Pattern("entity", entity.id, 1.0, name))
+            for alias in entity.ambiguous_aliases:
+                add(alias, Pattern("entity", entity.id, 1.0, alias, ambiguous=True))
+            for word in entity.context:
+                add(word, Pattern("context", entity.id, 0.0, word))
+        for kind in ("ai", "hk"):
+            for weight, terms in self.vocab[kind].items():
+                for term in terms:
+                    surface = str(term).upper() if len(str(term)) <= 3 and str(term).isascii() else str(term)
+                    add(surface, Pattern(kind, "", float(weight), surface))
+        for term in self.vocab.get("elsewhere", []):
+            add(str(term), Pattern("elsewhere", "", 1.0, str(term)))
+        for group in ("sectors", "themes"):
+            kind = group[:-1]
+            for name, terms in self.vocab[group].items():
+                for term in terms:
+                    surface = str(term).upper() if len(str(term)) <= 3 and str(term).isascii() else str(term)
+                    add(surface, Pattern(kind, name, 1.0, surface))
+        for key, values in patterns.items():
+            self.automaton.add_word(key, (key, tuple(values)))
+        self.automaton.make_automaton()
+
+    # -- matching ------------------------------------------------------------------------------
+    def _matches(self, field_name: str, original: str) -> list[Match]:
+        folded = fold(original)
+        found: list[Match] = []
+        for end_index, (key, patterns) in self.automaton.iter(folded):
+            start, end = end_index - len(key) + 1, end_index + 1
+            if _is_latin(key[0]) and start > 0 and _is_latin(folded[start - 1]):
+                continue
+            if _is_latin(key[-1]) and end < len(folded) and _is_latin(folded[end]):
+                continue
+            surface = original[start:end]
+            for pattern in patterns:
+                if _case_sensitive(pattern.surface) and surface != pattern.surface:
+                    continue
+                found.append(Match(field_name, start, end, surface, pattern))
+        return found
+
+    @staticmethod
+    def _longest_first(matches: list[Match]) -> list[Match]:
+        """Non-overlapping matches, the longest winning at each overlap."""
+        chosen: list[Match] = []
+        taken: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for match in sorted(matches, key=lambda m: (-(m.end - m.start), m.field, m.start)):
+            spans = taken[match.field]
+            if any(match.start < e and s < match.end for s, e in spans):
+                continue
+            spans.append((match.start, match.end))
+            chosen.append(match)
+        return sorted(chosen, key=lambda m: (m.field != "title", m.start))
+
+    # -- tagging -------------------------------------------------------------------------------
+    def tag(self, title: str | None, body: str | None, language: str | None = None) -> TagResult:
+        title = clean_title(title or "")
+        body = clean_text(body or "")[:MAX_CHARS]
+        texts = {"title": title, "body": body}
+        matches = self._matches("title", title) + self._matches("body", body)
+
+        entity_matches = self._longest_first([m for m in matches if m.pattern.kind == "entity"])
+        vocab_matches = {
+            kind: self._longest_first([m for m in matches if m.pattern.kind == kind])
+            for kind in ("ai", "hk", "elsewhere", "sector", "theme")
+        }
+        context_hits = {m.pattern.key for m in matches if m.pattern.kind == "context"}
+
+        # Entities: ambiguous aliases need another name of the entity or a context word.
+        by_entity: dict[str, list[Match]] = defaultdict(list)
+        for match in entity_matches:
+            by_entity[match.pattern.key].append(match)
+        entities_out: list[dict[str, Any]] = []
+        entity_evidence: dict[str, list[dict[str, Any]]] = {}
+        hk_from_entities = 0.0
+        for entity_id, hits in by_entity.items():
+            confirmed = any(not h.pattern.ambiguous for h in hits) or entity_id in context_hits
+            if not confirmed:
+                continue
+            entity = self.entities[entity_id]
+            entities_out.append({
+                "name": entity.name,
+                "type": entity.type,
+                "kb_id": entity.id,
+                "mentions": list(dict.fromkeys(h.text for h in hits)),
+            })
+            entity_evidence[entity_id] = [_span(h) for h in hits]
+            if entity.type in LOCAL_TYPES and entity.extra.get("hk", True):
+                hk_from_entities += 2.0 if any(h.field == "title" for h in hits) else 1.5
+
+        # AI topic: "AI" is discounted where the text defines AIs as authorized institutions,
+        # and skipped when it is an airline code followed by a flight number.
+        ai_hits = []
+        defines_ais = bool(_AUTHORIZED_INSTITUTIONS.search(title) or _AUTHORIZED_INSTITUTIONS.search(body))
+        strong_ai = any(m.pattern.weight >= 3 for m in vocab_matches["ai"])
+        for match in vocab_matches["ai"]:
+            if match.pattern.surface == "AI":
+                following = texts[match.field][match.end:match.end + 6]
+                if _FLIGHT_AFTER.match(following):
+                    continue
+                if defines_ais and not strong_ai:
+                    continue
+            ai_hits.append(match)
+        ai_raw = sum(m.pattern.weight * (2 if m.field == "title" else 1) for m in ai_hits)
+        ai_raw = min(ai_raw, 30.0)
+        long_text_penalty = len(body) / 3000.0
+        ai_needed = self.AI_THRESHOLD + long_text_penalty
+
+        hk_raw = sum(m.pattern.weight * (2 if m.field == "title" else 1) for m in vocab_matches["hk"])
+        hk_raw += hk_from_entities
+        elsewhere = sum(1 for _ in vocab_matches["elsewhere"])
+        hk_needed = self.HK_THRESHOLD + (1.0 if elsewhere > 3 and hk_raw < 6 else 0.0)
+
+        ai_score = _score(ai_raw, ai_needed)
+        hk_score = _score(hk_raw, hk_needed)
+        is_ai = ai_raw >= ai_needed
+        is_hk = hk_raw >= hk_needed
+        relevant = is_ai and is_hk
+        relevance = math.sqrt(ai_score * hk_score)
+
+        sectors_out, sector_evidence = self._labels(vocab_matches["sector"], "sector") if is_ai else ([], {})
+        themes_out, theme_evidence = self._labels(vocab_matches["theme"], "theme") if is_ai else ([], {})
+        candidates = find_candidates(title, body, known=self._known_surface_forms) if relevant else []
+        return TagResult(
+            relevant=relevant,
+            relevance=relevance,
+            ai_score=ai_score,
+            hk_score=hk_score,
+            entities=entities_out,
+            sectors=sectors_out,
+            themes=themes_out,
+            candidates=candidates,
+            evidence={
+                "entities": entity_evidence,
+                "sectors": sector_evidence,
+                "themes": theme_evidence,
+                "ai": [_span(m) for m in ai_hits[:20]],
+                "hk": [_span(m) for m in vocab_matches["hk"][:20]],
+            },
+        )
+
+    def _labels(self, matches: list[Match], kind: str) -> tuple[list[dict[str, Any]], dict[str, list]]:
+        scores: dict[str, float] = defaultdict(float)
+        evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        seen_terms: dict[str, set[str]] = defaultdict(set)
+        for match in matches:
+            term = fold(match.text)
+            # repeated use of one word counts less than several different words
+            bonus = 1.0 if term not in seen_terms[match.pattern.key] else 0.34
+            seen_terms[match.pattern.key].add(term)
+            scores[match.pattern.key] += bonus * (2 if match.field == "title" else 1)
+            evidence[match.pattern.key].append(_span(match))
+        labels = [
+            {kind: key, "confidence": round(_score(score, self.TAG_THRESHOLD * 1.5), 3)}
+            for key, score in sorted(scores.items(), key=lambda kv: -kv[1])
+            if score >= self.TAG_THRESHOLD
+        ]
+        return labels, {label[kind]: evidence[label[kind]] for label in labels}
+
+    @property
+    def _known_surface_forms(self) -> set[str]:
+        if not hasattr(self, "_known_cache"):
+            self._known_cache = {fold(n) for e in self.entities.values() for n in e.names}
+        return self._known_cache
+
+
+def _span(match: Match) -> dict[str, Any]:
+    return {"field": match.field, "start": match.start, "end": match.end, "text": match.text}
+
+
+@lru_cache(maxsize=1)
+def default_tagger() -> Tagger:
+    return Tagger()
+
+
+def tag_record(record: dict[str, Any], tagger: Tagger | None = None) -> dict[str, Any]:
+    """`hkai tag` contract: the input record plus the tag fields."""
+    result = (tagger or default_tagger()).tag(record.get("title"), record.get("body"), record.get("language"))
+    return {**record, **result.as_output()}

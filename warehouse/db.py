@@ -1,0 +1,64 @@
+"""Engine factory and schema migrations for the warehouse (SQLite by default, PostgreSQL in production)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+
+from hkai.config import get_settings
+
+ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url`, or for HKAI_WAREHOUSE_URL; cached per URL."""
+    return _engine(url or get_settings().warehouse_url)
+
+
+def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Apply migrations up to `revision`; safe to call on every run."""
+    from alembic import command
+
+    engine = get_engine(url)
+    with engine.begin() as connection:
+        config = _alembic_config(engine)
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def downgrade(url: str | None = None, revision: str = "base") -> None:
+    from alembic import command
+
+    engine = get_engine(url)
+    with engine.begin() as connection:
+        config = _alembic_config(engine)
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
