@@ -107,9 +107,9 @@ def deliver(rendered: dict[str, Any], *, send: bool = True) -> dict[str, Any]:
         recipient = item["recipient"]
         with engine.begin() as conn:
             existing = conn.execute(
-                select(DigestDelivery).where(DigestDelivery.recipient == recipient,
-                                             DigestDelivery.week_start == week_start)
-            ).scalar_one_or_none()
+                select(DigestDelivery.status, DigestDelivery.attempts).where(
+                    DigestDelivery.recipient == recipient, DigestDelivery.week_start == week_start)
+            ).first()
         if existing is not None and existing.status == "sent":
             results[recipient] = "already sent"
             continue

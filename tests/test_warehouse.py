@@ -1,0 +1,126 @@
+"""Warehouse tests, each on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+
+from transforms.dates import HKT
+from warehouse.db import downgrade, get_engine, upgrade
+from warehouse.load import load_articles, sync_sources
+from warehouse.marts import MART_NAMES, compute_spikes, mart_rows, refresh_marts
+from warehouse.models import Article, ArticleEntity, Entity
+
+
+class _Source:
+    name, title, kind, languages, homepage, verified = "rthk_en", "RTHK", "rss", ("en",), "https://news.rthk.hk", True
+
+
+def _record(n: int, **overrides) -> dict:  # type: ignore[no-untyped-def]
+    record = {
+        "url": f"https://news.rthk.hk/rthk/en/component/k2/18{n:05d}-20251103.htm?archive_date=2025-11-03",
+        "canonical_url": f"https://news.rthk.hk/rthk/en/component/k2/18{n:05d}-20251103.htm",
+        "source": "rthk_en", "language": "en", "title": f"Story {n}", "body": f"Body {n} about AI in Hong Kong.",
+        "published_at": datetime(2025, 11, 3 + n % 20, 10, 0, tzinfo=HKT).isoformat(),
+        "fetched_at": datetime(2025, 11, 29, 12, 0, tzinfo=HKT).isoformat(), "authors": [],
+        "relevant": True, "relevance": 0.9, "entities": [{"name": "Cyberport", "type": "organisation",
+                                                           "kb_id": "cyberport", "mentions": ["Cyberport"]}],
+        "sectors": ["infrastructure"], "themes": ["product-launch"],
+        "evidence": {"entities": {"cyberport": [{"field": "body", "start": 0, "end": 9, "text": "Cyberport"}]}},
+    }
+    record.update(overrides)
+    return record
+
+
+@pytest.fixture
+def engine(warehouse_url: str):  # type: ignore[no-untyped-def]
+    upgrade(warehouse_url)
+    engine = get_engine(warehouse_url)
+    with engine.begin() as conn:
+        sync_sources(conn, [_Source()])
+        conn.execute(Entity.__table__.insert(), [{"id": "cyberport", "name": "Cyberport", "type": "organisation",
+                                                  "zh_hant": "數碼港", "zh_hans": "数码港", "status": "kb"}])
+    return engine
+
+
+def test_migrations_upgrade_and_downgrade(warehouse_url: str) -> None:
+    upgrade(warehouse_url)
+    engine = get_engine(warehouse_url)
+    views = set(inspect(engine).get_view_names())
+    tables = set(inspect(engine).get_table_names())
+    assert {m for m in MART_NAMES} <= views | tables
+    downgrade(warehouse_url)
+    assert set(inspect(get_engine(warehouse_url)).get_table_names()) <= {"alembic_version"}
+    upgrade(warehouse_url)
+    assert "articles" in inspect(get_engine(warehouse_url)).get_table_names()
+
+
+def test_load_is_idempotent(engine) -> None:  # type: ignore[no-untyped-def]
+    records = [_record(n) for n in range(10)]
+    load_articles(engine, records, "run-1")
+    load_articles(engine, records, "run-2")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Article)).scalar_one() == 10
+        assert conn.execute(select(func.count()).select_from(ArticleEntity)).scalar_one() == 10
+        week = conn.execute(select(Article.published_week).where(Article.title == "Story 0")).scalar_one()
+    assert str(week) == "2025-11-03"
+
+
+def test_hostile_text_round_trips_unchanged(engine) -> None:  # type: ignore[no-untyped-def]
+    hostile = 'He said "AI" isn\'t \\ magic; <script>alert(1)</script> "><img src=x onerror=alert(1)> 人工智能'
+    load_articles(engine, [_record(1, title=hostile, body=hostile + "\n\nDROP TABLE articles; --")], "run-1")
+    with engine.connect() as conn:
+        title, body = conn.execute(select(Article.title, Article.body)).one()
+    assert title == hostile and body.startswith(hostile)
+
+
+def test_bad_row_is_rejected_with_its_url_and_the_rest_load(engine) -> None:  # type: ignore[no-untyped-def]
+    bad = _record(2, source="no-such-source")  # violates the foreign key to sources
+    nul = _record(3, body="nul \x00 byte")  # PostgreSQL text cannot hold NUL
+    report = load_articles(engine, [_record(1), bad, nul, _record(4)], "run-1")
+    assert report.articles >= 2
+    assert any(bad["canonical_url"] in reason for reason in report.rejected)
+    with engine.connect() as conn:
+        titles = set(conn.execute(select(Article.title)).scalars())
+    assert {"Story 1", "Story 4"} <= titles and "Story 2" not in titles
+
+
+def test_marts_exist_and_agree_with_the_articles(engine) -> None:  # type: ignore[no-untyped-def]
+    load_articles(engine, [_record(n) for n in range(6)], "run-1")
+    refresh_marts(engine)
+    mentions = mart_rows(engine, "mart_weekly_entity_mentions", order_by="week_start")
+    assert sum(r["articles"] for r in mentions) == 6
+    share = mart_rows(engine, "mart_weekly_sector_share")
+    assert all(abs(float(r["share"]) - 1.0) < 1e-9 for r in share)
+    for name in MART_NAMES:
+        if name != "story_clusters":
+            mart_rows(engine, name, limit=5)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM mart_new_entities")).scalar_one() == 1
+
+
+def test_killed_load_leaves_no_partial_rows(engine) -> None:  # type: ignore[no-untyped-def]
+    class Killed(BaseException):
+        pass
+
+    def records():  # type: ignore[no-untyped-def]
+        yield _record(1)
+        yield _record(2)
+        raise Killed  # the process dies mid-load
+
+    with pytest.raises(Killed):
+        load_articles(engine, records(), "run-1")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Article)).scalar_one() == 0
+
+
+def test_spike_statistic() -> None:
+    from datetime import date, timedelta
+
+    weeks = [date(2025, 10, 6) + timedelta(weeks=k) for k in range(6)]
+    rows = [(w, "hkma", "HKMA", 1) for w in weeks[:5]] + [(weeks[5], "hkma", "HKMA", 9)]
+    spikes = compute_spikes(rows)
+    assert len(spikes) == 1 and spikes[0]["week_start"] == weeks[5]
+    assert spikes[0]["baseline"] == 1.0 and spikes[0]["score"] == pytest.approx(8 / 2 ** 0.5, rel=1e-3)
