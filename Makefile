@@ -1,6 +1,6 @@
 # Hong Kong AI news tracker. `make demo` and `make test` work on a fresh clone (needs only package registries).
 SHELL := /bin/bash
-PY ?= python3.11
+PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export AIRFLOW_HOME := $(CURDIR)/.airflow
@@ -14,8 +14,8 @@ PGPORT ?= 55432
 .PHONY: install demo test lint bench up airflow-home postgres-start postgres-stop clean snapshot
 
 $(BIN)/hkai: pyproject.toml
-	@command -v $(PY) >/dev/null || PY=python3; $${PY:-python3} -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip uv
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q uv
 	$(BIN)/uv pip install --python $(BIN)/python -q -e ".[test]"
 	@touch $(BIN)/hkai
 

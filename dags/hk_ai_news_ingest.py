@@ -38,9 +38,9 @@ def hk_ai_news_ingest():
     @task(map_index_template="{{ task.op_kwargs['source'] }}", retries=1)
     def crawl(source: str, **context) -> dict:
         """Crawl one source in a child process; a flagged source fails this task (visible in the UI)."""
-        from hkai import pipeline
-
         from airflow.sdk.exceptions import AirflowFailException
+
+        from hkai import pipeline
 
         summary = pipeline.crawl(source, context["run_id"])
         if summary.flagged:

@@ -34,9 +34,8 @@ def recipients() -> list[dict[str, Any]]:
 
 
 def resolve_week(week: str | date | None) -> date:
-    from warehouse.db import get_engine
-
     from digest.select import latest_week
+    from warehouse.db import get_engine
 
     if week is None:
         latest = latest_week(get_engine())

@@ -20,7 +20,6 @@ from typing import Any
 
 from hkai.config import REPO_ROOT, get_settings
 
-
 # Single article failures happen on every live site (a removed page, a timeout); a source is
 # flagged when more than this share of its article requests fail, or when any feed fails.
 ERROR_RATE_LIMIT = 0.1

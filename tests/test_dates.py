@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -43,9 +43,9 @@ def test_guard_rejects_future_and_expiry_dates() -> None:
 
 def test_week_start_is_monday_in_hong_kong_time() -> None:
     # Sunday 23 Nov 2025 17:30 UTC is Monday 24 Nov 01:30 in Hong Kong: a new ISO week there.
-    moment = datetime(2025, 11, 23, 17, 30, tzinfo=timezone.utc)
+    moment = datetime(2025, 11, 23, 17, 30, tzinfo=UTC)
     assert str(week_start_hkt(moment)) == "2025-11-24"
-    assert str(week_start_hkt(datetime(2025, 11, 23, 15, 0, tzinfo=timezone.utc))) == "2025-11-17"
+    assert str(week_start_hkt(datetime(2025, 11, 23, 15, 0, tzinfo=UTC))) == "2025-11-17"
 
 
 def test_garbage_is_none_not_an_error() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
-from warehouse.models import SECTORS, THEMES
 from transforms.kb import ENTITY_TYPES
+from warehouse.models import SECTORS, THEMES
 
 
 class QualityCheckFailed(RuntimeError):

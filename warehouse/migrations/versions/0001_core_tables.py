@@ -1,7 +1,7 @@
 """Core tables: sources, crawl runs, feed state, articles, entities, tags, clusters, spikes, deliveries.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 04:33:25.663306
 """
 
