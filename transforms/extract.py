@@ -223,8 +223,6 @@ def _trafilatura(html_text: str, url: str) -> str:
         url=url,
         favor_precision=True,
         include_comments=False,
-        include_tables=False,
-        deduplicate=False,
     )
     return text or ""
 
@@ -280,9 +278,18 @@ def extract_article(
     nd = next_data(doc)
     nd_article = next_data_article(nd) if nd else None
 
-    # Body
-    if ld and isinstance(ld.get("articleBody"), str) and len(ld["articleBody"].strip()) >= MIN_BODY_CHARS:
-        result.body, result.body_method = clean_text(ld["articleBody"]), "jsonld"
+    # Body. JSON-LD articleBody is sometimes only a summary: trust it when the site declared no
+    # selectors only if it is not much shorter than what trafilatura finds in the page.
+    ld_body = clean_text(ld["articleBody"]) if ld and isinstance(ld.get("articleBody"), str) else ""
+    if len(ld_body) >= MIN_BODY_CHARS and not rules.body:
+        generic = clean_text(_trafilatura(raw, url))
+        if len(ld_body) < 0.6 * len(generic):
+            ld_body = ""
+            result.body, result.body_method = generic, "trafilatura"
+    if result.body:
+        pass
+    elif len(ld_body) >= MIN_BODY_CHARS:
+        result.body, result.body_method = ld_body, "jsonld"
     elif nd_article and nd_article.get("body") and len(str(nd_article["body"])) >= MIN_BODY_CHARS:
         result.body, result.body_method = clean_text(str(nd_article["body"])), "next_data"
     else:

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TAGS = re.compile(r"<[^>]{0,500}>")
+_LOOKS_HTML = re.compile(r"</?(?:p|br|div|span|a|b|i|em|strong|img|li|ul|h\d|font|section)\b[^>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
@@ -19,7 +20,11 @@ def clean_text(text: str | None) -> str:
     """Plain text with paragraphs kept: no tags, entities, control characters or runs of spaces."""
     if not text:
         return ""
-    value = html.unescape(_TAGS.sub(" ", text)) if "<" in text or "&" in text else text
+    value = text
+    if _LOOKS_HTML.search(value):
+        value = _TAGS.sub(" ", value)
+    if "&" in value:
+        value = html.unescape(value)
     value = _CONTROL.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in value.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
