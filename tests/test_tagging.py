@@ -34,7 +34,7 @@ def test_every_tag_carries_offsets_that_point_at_the_mention() -> None:
     title, body = "金管局推生成式人工智能沙盒", "香港金融管理局今日宣布，銀行可在生成式人工智能沙盒測試人工智能應用。"
     result = default_tagger().tag(title, body)
     texts = {"title": title, "body": body}
-    for entity_id, spans in result.evidence["entities"].items():
+    for spans in result.evidence["entities"].values():
         for span in spans:
             assert texts[span["field"]][span["start"]:span["end"]] == span["text"]
     assert any(e["kb_id"] == "hkma" and "金管局" in e["mentions"] for e in result.entities)
