@@ -2,7 +2,8 @@
 ### Hong Kong AI news: ingest
 
 Every two hours: crawl each source (one mapped task per source, each in its own process),
-then tag and load the new articles into the warehouse, run the quality checks and refresh the
+then tag and load the new articles into the warehouse, group them into story clusters, run the
+quality checks and refresh the
 trend marts. A source whose crawl is flagged (0 entries, blocks, parse failures) fails its own
 task, and the others carry on: loading runs when all crawls are done, whatever their state.
 
@@ -56,6 +57,13 @@ def hk_ai_news_ingest():
         return pipeline.tag_and_load(context["run_id"])
 
     @task
+    def cluster_stories() -> dict:
+        """Group near-duplicates and English/Chinese coverage of the same story into clusters."""
+        from hkai import pipeline
+
+        return pipeline.cluster_stories()
+
+    @task
     def quality_checks() -> dict:
         """Block publishing when the warehouse breaks a rule (keys, uniqueness, accepted values, dates)."""
         from warehouse.checks import run_checks
@@ -80,7 +88,7 @@ def hk_ai_news_ingest():
     crawls = crawl.expand(source=sources)
     loaded = tag_and_load()
     crawls >> loaded
-    loaded >> quality_checks() >> refresh_marts() >> source_health()
+    loaded >> cluster_stories() >> quality_checks() >> refresh_marts() >> source_health()
 
 
 hk_ai_news_ingest()

@@ -27,16 +27,13 @@ def hk_ai_weekly_digest():
     @task
     def select_week(**context) -> str:
         """The ISO week to report: `params.week` if given, else the week before this run."""
-        from digest.pipeline import resolve_week
+        from digest.pipeline import previous_week, resolve_week
 
         requested = context["params"].get("week")
         if requested:
             return resolve_week(requested).isoformat()
-        run_after = context["dag_run"].run_after.in_timezone("Asia/Hong_Kong")
-        try:
-            return resolve_week(run_after.subtract(days=7).date()).isoformat()
-        except LookupError:
-            return resolve_week(None).isoformat()
+        moment = context.get("logical_date") or context["dag_run"].run_after
+        return previous_week(moment).isoformat()
 
     @task
     def render(week: str) -> dict:

@@ -46,6 +46,13 @@ def resolve_week(week: str | date | None) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def previous_week(moment: datetime) -> date:
+    """Monday of the ISO week before `moment`, in Hong Kong time (a Monday run reports last week)."""
+    from transforms.dates import week_start_hkt
+
+    return week_start_hkt(moment) - timedelta(days=7)
+
+
 def _slug(email: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
 

@@ -150,6 +150,15 @@ def assert_sources_healthy(run_id: str) -> dict[str, Any]:
     return summary
 
 
+def cluster_stories() -> dict[str, int]:
+    from warehouse.db import get_engine
+    from warehouse.stories import rebuild_clusters
+
+    result = rebuild_clusters(get_engine())
+    log.info("story clusters: %s", result)
+    return result
+
+
 def refresh() -> dict[str, int]:
     from warehouse.db import get_engine
     from warehouse.marts import refresh_marts
@@ -163,5 +172,7 @@ def run_all(run_id: str | None = None, sources: list[str] | None = None) -> dict
     prepare_warehouse()
     crawls = [crawl(name, run_id) for name in (sources or crawlable_sources())]
     loaded = tag_and_load(run_id)
+    clusters = cluster_stories()
     marts = refresh()
-    return {"run_id": run_id, "crawls": [c.__dict__ for c in crawls], "load": loaded, "marts": marts}
+    return {"run_id": run_id, "crawls": [c.__dict__ for c in crawls], "load": loaded, "clusters": clusters,
+            "marts": marts}

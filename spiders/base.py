@@ -127,6 +127,10 @@ class ArticleSpider(scrapy.Spider):
             return
         self.remember_validators(response)
         self.count("listings")
+        if not response.body.strip():
+            self.count("parse_failures")
+            self.problem("malformed feed/listing (empty response body)", response.url)
+            return
         yield from self.entries_to_requests(response)
 
     def entries_to_requests(self, response: Response) -> Iterator[Any]:
@@ -167,7 +171,10 @@ class ArticleSpider(scrapy.Spider):
             if item:
                 yield item
             return
-        yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, cb_kwargs={"entry": entry})
+        # dont_filter: duplicates are already skipped above, and a redirect loop must reach its limit
+        # (and the errback) instead of vanishing silently in the dupefilter
+        yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, cb_kwargs={"entry": entry},
+                             dont_filter=True)
 
     @staticmethod
     def _full_text(body: str | None) -> bool:

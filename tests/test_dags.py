@@ -34,7 +34,7 @@ def test_ingest_structure(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["hk_ai_news_ingest"]
     assert dag.tags and dag.catchup is False
     assert set(dag.task_dict) == {"prepare_warehouse", "crawl", "tag_and_load", "quality_checks", "refresh_marts",
-                                  "source_health"}
+                                  "source_health", "cluster_stories"}
     assert dag.task_dict["prepare_warehouse"].downstream_task_ids == {"crawl"}
     assert dag.task_dict["crawl"].downstream_task_ids == {"tag_and_load"}
     assert dag.task_dict["tag_and_load"].trigger_rule == "all_done"
@@ -91,3 +91,10 @@ def test_airflow_dags_test_runs_ingest_on_replay_snapshot(tmp_path: Path) -> Non
     assert per_source["rthk_zh"] > 3000 and per_source["scmp_tech"] == 4
     assert runs[0] == len(per_source) and runs[1] == 0
     assert 50 < relevant < 600
+
+    digest = subprocess.run([airflow, "dags", "test", "hk_ai_weekly_digest", "2025-12-01"], env=env,
+                            capture_output=True, text=True, timeout=600)
+    log = digest.stdout + digest.stderr
+    assert digest.returncode == 0 and "state=success" in log, log[-3000:]
+    written = sorted((tmp_path / "out" / "digests" / "2025-11-24").glob("*"))
+    assert {p.suffix for p in written} >= {".eml", ".html", ".txt"}

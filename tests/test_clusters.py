@@ -1,0 +1,69 @@
+"""Story clusters on real text: a reprint joins its original; different stories stay apart."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from transforms.clusters import ClusterInput, cluster_articles
+from transforms.dates import HKT
+
+SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "demo"
+
+
+def _rthk_items(limit: int = 40) -> list[dict]:
+    import feedparser
+
+    manifest = [json.loads(line) for line in (SNAPSHOT / "manifest.jsonl").read_text().splitlines()]
+    feed = next(m for m in manifest if m["url"].endswith("c_expressnews_clocal.xml"))
+    parsed = feedparser.parse(gzip.decompress((SNAPSHOT / feed["file"]).read_bytes()))
+    return [e for e in parsed.entries if len(e.summary) > 200][:limit]
+
+
+def test_reprint_with_edits_joins_its_original_and_others_stay_apart() -> None:
+    entries = _rthk_items()
+    base = datetime(2025, 11, 10, 9, 0, tzinfo=HKT)
+    items = [
+        ClusterInput(n, e.link, "rthk_zh", "zh-Hant", e.title, e.summary, base + timedelta(minutes=n))
+        for n, e in enumerate(entries)
+    ]
+    original = entries[3]
+    # An outlet reprinting the same copy with its own headline and a credit line, as syndication does.
+    items.append(ClusterInput(100, "https://example.org/reprint", "mingpao", "zh-Hant", "轉載：" + original.title,
+                              original.summary + "\n\n（綜合報道）", base + timedelta(hours=2)))
+    clusters = cluster_articles(items)
+    by_article = {m.article_id: c for c in clusters for m in c.members}
+    assert by_article[100].cluster_id == by_article[3].cluster_id
+    summary = by_article[3].summary()
+    assert summary["articles"] == 2 and summary["outlets"] == 2 and summary["first_source"] == "rthk_zh"
+    assert sum(1 for c in clusters if len(c.members) > 1) == 1  # no false merges among the 40 real items
+
+
+def test_press_release_reprint_is_marked() -> None:
+    body = ("The Government today announced the launch of the Artificial Intelligence Subsidy Scheme, which will "
+            "subsidise local universities, research institutes and enterprises in using the Artificial "
+            "Intelligence Supercomputing Centre at Cyberport. Applications open next month. ") * 2
+    when = datetime(2025, 11, 12, 10, 0, tzinfo=HKT)
+    items = [
+        ClusterInput(1, "https://www.info.gov.hk/gia/general/202511/12/P1.htm", "gia_en", "en", "AI subsidy scheme", body, when),
+        ClusterInput(2, "https://example.org/news/1", "the_standard", "en", "Govt launches AI subsidy", body[:600], when + timedelta(hours=1)),
+    ]
+    clusters = cluster_articles(items)
+    assert len(clusters) == 1 and clusters[0].is_press_release_reprint
+
+
+def test_english_and_chinese_coverage_of_one_story_cluster_together() -> None:
+    when = datetime(2025, 11, 20, 11, 0, tzinfo=HKT)
+    en = ClusterInput(1, "https://e/1", "rthk_en", "en", "Cyberport and HKUST team up on AI supercomputing",
+                      "Cyberport signed an agreement with HKUST to share 3,000 petaflops of AI computing power.", when,
+                      {"cyberport", "hkust", "cyberport-ai-supercomputing-centre"})
+    zh = ClusterInput(2, "https://z/1", "rthk_zh", "zh-Hant", "數碼港與科大合作人工智能超算",
+                      "數碼港與科大簽署協議，共享3,000 petaflops人工智能算力。", when + timedelta(hours=3),
+                      {"cyberport", "hkust", "cyberport-ai-supercomputing-centre"})
+    other = ClusterInput(3, "https://z/2", "rthk_zh", "zh-Hant", "金管局推生成式人工智能沙盒",
+                         "金管局今日公布第二期生成式人工智能沙盒。", when, {"hkma", "hkma-genai-sandbox"})
+    clusters = cluster_articles([en, zh, other])
+    assert sorted(len(c.members) for c in clusters) == [1, 2]
+    assert next(c for c in clusters if len(c.members) == 2).summary()["languages"] == "en,zh-Hant"
