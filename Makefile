@@ -11,7 +11,7 @@ export HKAI_CRAWL_MODE ?= replay
 PGDATA := $(CURDIR)/.pg/data
 PGPORT ?= 55432
 
-.PHONY: install demo test lint bench up airflow-home postgres-start postgres-stop clean snapshot
+.PHONY: install demo test lint bench bench-extract bench-tag bench-warehouse up airflow-home postgres-start postgres-stop clean snapshot
 
 $(BIN)/hkai: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -67,3 +67,19 @@ up:
 
 clean:
 	rm -rf .airflow data out .pg
+
+## Benchmarks: every figure is a ratio against a baseline measured in the same run.
+BENCH_DIR ?= $(CURDIR)/../shared/benchmarks/article-extraction
+bench: bench-extract bench-tag bench-warehouse
+
+bench-extract: install
+	$(BIN)/python -m transforms.eval_extract $(BENCH_DIR)
+
+bench-tag: install
+	$(BIN)/python -m transforms.bench_tag --articles 2000
+
+bench-warehouse: install
+	@$(MAKE) --no-print-directory postgres-start
+	HKAI_TEST_POSTGRES_URL=$${HKAI_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:$(PGPORT)/postgres} \
+		$(BIN)/python -m warehouse.bench --articles $${BENCH_ARTICLES:-1000000}; status=$$?; \
+		$(MAKE) --no-print-directory postgres-stop; exit $$status

@@ -42,7 +42,9 @@ def hk_ai_weekly_digest():
 
         rendered = render_week(week)
         for item in rendered["digests"]:
-            print(f"digest preview for {item['recipient']}: file://{item['html']} ({item['stories']} stories)")
+            print(
+                f"digest preview for {item['recipient']}: file://{item['html']} ({item['stories']} stories)"
+            )
         return rendered
 
     @task

@@ -72,7 +72,7 @@ def render_week(week: str | date | None = None) -> dict[str, Any]:
     engine = get_engine()
     directory = digest_dir(week_start)
     directory.mkdir(parents=True, exist_ok=True)
-    sender = (smtp_settings(get_settings().smtp_conn_id) or None)
+    sender = smtp_settings(get_settings().smtp_conn_id) or None
     from_email = sender.from_email if sender else "digest@hkai.local"
     outputs = []
     for person in recipients():
@@ -91,9 +91,17 @@ def render_week(week: str | date | None = None) -> dict[str, Any]:
         stem.with_suffix(".html").write_text(rendered.html, encoding="utf-8")
         stem.with_suffix(".txt").write_text(rendered.text, encoding="utf-8")
         stem.with_suffix(".eml").write_bytes(message.as_bytes())
-        outputs.append({"recipient": person["email"], "eml": str(stem.with_suffix(".eml")),
-                        "html": str(stem.with_suffix(".html")), "stories": len(content.stories)})
-        log.info("rendered digest for %s: %s stories -> %s", _slug(person["email"]), len(content.stories), stem)
+        outputs.append(
+            {
+                "recipient": person["email"],
+                "eml": str(stem.with_suffix(".eml")),
+                "html": str(stem.with_suffix(".html")),
+                "stories": len(content.stories),
+            }
+        )
+        log.info(
+            "rendered digest for %s: %s stories -> %s", _slug(person["email"]), len(content.stories), stem
+        )
     return {"week_start": week_start.isoformat(), "digests": outputs}
 
 
@@ -114,7 +122,8 @@ def deliver(rendered: dict[str, Any], *, send: bool = True) -> dict[str, Any]:
         with engine.begin() as conn:
             existing = conn.execute(
                 select(DigestDelivery.status, DigestDelivery.attempts).where(
-                    DigestDelivery.recipient == recipient, DigestDelivery.week_start == week_start)
+                    DigestDelivery.recipient == recipient, DigestDelivery.week_start == week_start
+                )
             ).first()
         if existing is not None and existing.status == "sent":
             results[recipient] = "already sent"
@@ -124,24 +133,38 @@ def deliver(rendered: dict[str, Any], *, send: bool = True) -> dict[str, Any]:
             continue
         message = BytesParser(policy=policy.default).parsebytes(Path(item["eml"]).read_bytes())
         attempts = (existing.attempts if existing else 0) + 1
-        row = {"recipient": recipient, "week_start": week_start, "status": "sending",
-               "message_id": str(message["Message-ID"]), "eml_path": item["eml"], "attempts": attempts,
-               "last_error": None, "sent_at": None}
+        row = {
+            "recipient": recipient,
+            "week_start": week_start,
+            "status": "sending",
+            "message_id": str(message["Message-ID"]),
+            "eml_path": item["eml"],
+            "attempts": attempts,
+            "last_error": None,
+            "sent_at": None,
+        }
         with engine.begin() as conn:
             upsert(conn, DigestDelivery.__table__, [row], ["recipient", "week_start"])
         try:
             send_message(message, settings)
         except (OSError, Exception) as exc:  # smtplib raises OSError subclasses and SMTPException
             with engine.begin() as conn:
-                upsert(conn, DigestDelivery.__table__, [{**row, "status": "failed", "last_error": str(exc)[:500]}],
-                       ["recipient", "week_start"])
+                upsert(
+                    conn,
+                    DigestDelivery.__table__,
+                    [{**row, "status": "failed", "last_error": str(exc)[:500]}],
+                    ["recipient", "week_start"],
+                )
             failures.append(f"{recipient}: {exc}")
             results[recipient] = f"failed: {exc}"
             continue
         with engine.begin() as conn:
-            upsert(conn, DigestDelivery.__table__,
-                   [{**row, "status": "sent", "sent_at": datetime.now(UTC).replace(tzinfo=None)}],
-                   ["recipient", "week_start"])
+            upsert(
+                conn,
+                DigestDelivery.__table__,
+                [{**row, "status": "sent", "sent_at": datetime.now(UTC).replace(tzinfo=None)}],
+                ["recipient", "week_start"],
+            )
         results[recipient] = "sent"
     if failures:
         raise RuntimeError(f"{len(failures)} digest(s) failed to send: {'; '.join(failures)}")

@@ -23,7 +23,9 @@ class RenderedDigest:
 def _environment() -> Environment:
     return Environment(
         loader=PackageLoader("digest", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("txt",), default=True),
+        autoescape=select_autoescape(
+            enabled_extensions=("html",), disabled_extensions=("txt",), default=True
+        ),
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -74,7 +76,9 @@ def entity_trend_chart(trend: dict[str, list[tuple[date, int]]]) -> bytes | None
     return png
 
 
-def render(content: DigestContent, recipient_name: str = "reader", *, quiet_reason: str | None = None) -> RenderedDigest:
+def render(
+    content: DigestContent, recipient_name: str = "reader", *, quiet_reason: str | None = None
+) -> RenderedDigest:
     env = _environment()
     images: dict[str, bytes] = {}
     sector_png = sector_chart(content.sector_share) if content.stories else None

@@ -13,8 +13,16 @@ from sqlalchemy.orm import Session
 from transforms.dates import as_hkt
 from warehouse.models import Article, ArticleEntity, ArticleSector, Entity
 
-ENTITY_WEIGHT = {"government-body": 1.0, "programme": 1.0, "organisation": 0.9, "university": 0.9,
-                 "research-institute": 0.9, "company": 0.8, "person": 0.7, "product": 0.6}
+ENTITY_WEIGHT = {
+    "government-body": 1.0,
+    "programme": 1.0,
+    "organisation": 0.9,
+    "university": 0.9,
+    "research-institute": 0.9,
+    "company": 0.8,
+    "person": 0.7,
+    "product": 0.6,
+}
 
 
 @dataclass
@@ -52,7 +60,9 @@ class DigestContent:
 
 def latest_week(engine: Engine) -> date | None:
     with engine.connect() as conn:
-        value = conn.execute(select(func.max(Article.published_week)).where(Article.relevant.is_(True))).scalar()
+        value = conn.execute(
+            select(func.max(Article.published_week)).where(Article.relevant.is_(True))
+        ).scalar()
     return value
 
 
@@ -69,15 +79,26 @@ def _extract(body: str, limit: int = 240) -> str:
     return cut.rstrip() + "…"
 
 
-def select_content(engine: Engine, week_start: date, *, max_stories: int = 10,
-                   entities: set[str] | None = None, sectors: set[str] | None = None,
-                   languages: set[str] | None = None, min_relevance: float = 0.0) -> DigestContent:
+def select_content(
+    engine: Engine,
+    week_start: date,
+    *,
+    max_stories: int = 10,
+    entities: set[str] | None = None,
+    sectors: set[str] | None = None,
+    languages: set[str] | None = None,
+    min_relevance: float = 0.0,
+) -> DigestContent:
     """Everything the digest shows for one ISO week (HKT); filters narrow it per subscriber."""
     content = DigestContent(week_start=week_start)
     with Session(engine) as conn:
-        articles = conn.execute(
-            select(Article).where(Article.published_week == week_start, Article.relevant.is_(True))
-        ).scalars().all()
+        articles = (
+            conn.execute(
+                select(Article).where(Article.published_week == week_start, Article.relevant.is_(True))
+            )
+            .scalars()
+            .all()
+        )
         content.all_articles = conn.execute(
             select(func.count()).select_from(Article).where(Article.published_week == week_start)
         ).scalar_one()
@@ -92,11 +113,16 @@ def select_content(engine: Engine, week_start: date, *, max_stories: int = 10,
             ):
                 tags[article_id].append((entity_id, name, etype))
             for article_id, sector in conn.execute(
-                select(ArticleSector.article_id, ArticleSector.sector).where(ArticleSector.article_id.in_(ids))
+                select(ArticleSector.article_id, ArticleSector.sector).where(
+                    ArticleSector.article_id.in_(ids)
+                )
             ):
                 sector_tags[article_id].append(sector)
-        history = dict(conn.execute(text(
-            "SELECT entity_id, MIN(week_start) FROM mart_weekly_entity_mentions GROUP BY entity_id")).all())
+        history = dict(
+            conn.execute(
+                text("SELECT entity_id, MIN(week_start) FROM mart_weekly_entity_mentions GROUP BY entity_id")
+            ).all()
+        )
 
         chosen: dict[str, Story] = {}
         for article in articles:
@@ -110,7 +136,9 @@ def select_content(engine: Engine, week_start: date, *, max_stories: int = 10,
             if article.relevance < min_relevance:
                 continue
             importance = sum(ENTITY_WEIGHT.get(t, 0.5) for _, _, t in tags[article.id][:6])
-            novelty = sum(1 for e, _, _ in tags[article.id] if str(history.get(e, ""))[:10] == str(week_start))
+            novelty = sum(
+                1 for e, _, _ in tags[article.id] if str(history.get(e, ""))[:10] == str(week_start)
+            )
             score = round(2.0 * article.relevance + 0.5 * importance + 0.5 * novelty, 3)
             published = as_hkt(article.published_at.replace(tzinfo=UTC)) if article.published_at else None
             why_parts = []
@@ -120,10 +148,17 @@ def select_content(engine: Engine, week_start: date, *, max_stories: int = 10,
                 why_parts.append("sectors: " + ", ".join(sorted(sector_tags[article.id])))
             why_parts.append(f"relevance {article.relevance:.2f}")
             story = Story(
-                article_id=article.id, title=article.title, url=article.url, source=article.source,
-                language=article.language, published=published.strftime("%a %d %b %H:%M HKT") if published else "",
-                extract=_extract(article.body), entities=names, sectors=sorted(sector_tags[article.id]),
-                score=score, why="; ".join(why_parts),
+                article_id=article.id,
+                title=article.title,
+                url=article.url,
+                source=article.source,
+                language=article.language,
+                published=published.strftime("%a %d %b %H:%M HKT") if published else "",
+                extract=_extract(article.body),
+                entities=names,
+                sectors=sorted(sector_tags[article.id]),
+                score=score,
+                why="; ".join(why_parts),
             )
             key = article.cluster_id or f"a{article.id}"
             if key not in chosen or chosen[key].score < story.score:
@@ -131,28 +166,68 @@ def select_content(engine: Engine, week_start: date, *, max_stories: int = 10,
         content.stories = sorted(chosen.values(), key=lambda s: (-s.score, s.article_id))[:max_stories]
         content.relevant_articles = len(articles)
 
-        content.top_entities = [dict(r._mapping) for r in conn.execute(text(
-            "SELECT entity_id, entity_name, entity_type, articles FROM mart_weekly_entity_mentions "
-            "WHERE week_start = :w ORDER BY articles DESC, entity_name LIMIT 10"), {"w": week_start})]
-        content.sector_share = [dict(r._mapping) for r in conn.execute(text(
-            "SELECT sector, articles, share FROM mart_weekly_sector_share WHERE week_start = :w "
-            "ORDER BY articles DESC, sector"), {"w": week_start})]
-        content.new_entities = [dict(r._mapping) for r in conn.execute(text(
-            "SELECT entity_name, entity_type, articles FROM mart_new_entities WHERE week_start = :w "
-            "ORDER BY articles DESC, entity_name LIMIT 10"), {"w": week_start})]
-        content.spikes = [dict(r._mapping) for r in conn.execute(text(
-            "SELECT entity_name, articles, baseline, score FROM mart_entity_spikes WHERE week_start = :w "
-            "ORDER BY score DESC LIMIT 8"), {"w": week_start})]
+        content.top_entities = [
+            dict(r._mapping)
+            for r in conn.execute(
+                text(
+                    "SELECT entity_id, entity_name, entity_type, articles FROM mart_weekly_entity_mentions "
+                    "WHERE week_start = :w ORDER BY articles DESC, entity_name LIMIT 10"
+                ),
+                {"w": week_start},
+            )
+        ]
+        content.sector_share = [
+            dict(r._mapping)
+            for r in conn.execute(
+                text(
+                    "SELECT sector, articles, share FROM mart_weekly_sector_share WHERE week_start = :w "
+                    "ORDER BY articles DESC, sector"
+                ),
+                {"w": week_start},
+            )
+        ]
+        content.new_entities = [
+            dict(r._mapping)
+            for r in conn.execute(
+                text(
+                    "SELECT entity_name, entity_type, articles FROM mart_new_entities WHERE week_start = :w "
+                    "ORDER BY articles DESC, entity_name LIMIT 10"
+                ),
+                {"w": week_start},
+            )
+        ]
+        content.spikes = [
+            dict(r._mapping)
+            for r in conn.execute(
+                text(
+                    "SELECT entity_name, articles, baseline, score FROM mart_entity_spikes WHERE week_start = :w "
+                    "ORDER BY score DESC LIMIT 8"
+                ),
+                {"w": week_start},
+            )
+        ]
         top_ids = [e["entity_id"] for e in content.top_entities[:4]]
         for entity_id in top_ids:
-            rows = conn.execute(text(
-                "SELECT week_start, articles FROM mart_weekly_entity_mentions WHERE entity_id = :e "
-                "AND week_start <= :w ORDER BY week_start"), {"e": entity_id, "w": week_start}).all()
+            rows = conn.execute(
+                text(
+                    "SELECT week_start, articles FROM mart_weekly_entity_mentions WHERE entity_id = :e "
+                    "AND week_start <= :w ORDER BY week_start"
+                ),
+                {"e": entity_id, "w": week_start},
+            ).all()
             name = next(e["entity_name"] for e in content.top_entities if e["entity_id"] == entity_id)
-            content.entity_trend[name] = [(r[0] if isinstance(r[0], date) else date.fromisoformat(str(r[0])[:10]),
-                                           int(r[1])) for r in rows][-8:]
-        content.health = [dict(r._mapping) for r in conn.execute(text(
-            "SELECT source, COUNT(*) AS runs, SUM(items) AS items, SUM(errors) AS errors, SUM(blocked) AS blocked, "
-            "SUM(CASE WHEN flagged = TRUE THEN 1 ELSE 0 END) AS flagged_runs, MAX(flag_reason) AS reason "
-            "FROM crawl_runs GROUP BY source ORDER BY source"))]
+            content.entity_trend[name] = [
+                (r[0] if isinstance(r[0], date) else date.fromisoformat(str(r[0])[:10]), int(r[1]))
+                for r in rows
+            ][-8:]
+        content.health = [
+            dict(r._mapping)
+            for r in conn.execute(
+                text(
+                    "SELECT source, COUNT(*) AS runs, SUM(items) AS items, SUM(errors) AS errors, SUM(blocked) AS blocked, "
+                    "SUM(CASE WHEN flagged = TRUE THEN 1 ELSE 0 END) AS flagged_runs, MAX(flag_reason) AS reason "
+                    "FROM crawl_runs GROUP BY source ORDER BY source"
+                )
+            )
+        ]
     return content

@@ -89,15 +89,17 @@ def build_message(rendered: RenderedDigest, *, to: str, sender: str) -> EmailMes
     message.add_alternative(rendered.html, subtype="html")
     html_part = message.get_payload()[1]
     for cid, png in rendered.images.items():
-        html_part.add_related(png, "image", "png", cid=f"<{cid}>", filename=f"{cid.split('@')[0]}.png",
-                              disposition="inline")
+        html_part.add_related(
+            png, "image", "png", cid=f"<{cid}>", filename=f"{cid.split('@')[0]}.png", disposition="inline"
+        )
     return message
 
 
 def send_message(message: EmailMessage, settings: SmtpSettings) -> None:
     if settings.use_ssl:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                                context=ssl.create_default_context())
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=settings.timeout, context=ssl.create_default_context()
+        )
     else:
         client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
     with client:

@@ -26,8 +26,16 @@ def cmd_sources(args: argparse.Namespace) -> int:
     from spiders.registry import sources
 
     records = [
-        {"name": s.name, "kind": s.kind, "languages": list(s.languages), "start_urls": list(s.start_urls),
-         "verified": s.verified, "title": s.title, "homepage": s.homepage, "notes": s.notes}
+        {
+            "name": s.name,
+            "kind": s.kind,
+            "languages": list(s.languages),
+            "start_urls": list(s.start_urls),
+            "verified": s.verified,
+            "title": s.title,
+            "homepage": s.homepage,
+            "notes": s.notes,
+        }
         for s in sources()
     ]
     if args.json:
@@ -54,15 +62,21 @@ def cmd_extract(args: argparse.Namespace) -> int:
             result: dict[str, Any] = {"id": record.get("id"), "url": record.get("url")}
             try:
                 html = Path(record["html_path"]).read_bytes()
-                extracted = extract_article(html, record.get("url") or "", rules=rules_for_url(record.get("url") or ""))
+                extracted = extract_article(
+                    html, record.get("url") or "", rules=rules_for_url(record.get("url") or "")
+                )
                 result.update(
-                    title=extracted.title, body=extracted.body,
+                    title=extracted.title,
+                    body=extracted.body,
                     published=extracted.published.isoformat() if extracted.published else None,
-                    language=extracted.language, authors=extracted.authors,
+                    language=extracted.language,
+                    authors=extracted.authors,
                 )
             except (OSError, KeyError, ExtractionError) as exc:
                 failures += 1
-                result.update(title=None, body=None, published=None, language=None, authors=[], error=str(exc))
+                result.update(
+                    title=None, body=None, published=None, language=None, authors=[], error=str(exc)
+                )
                 print(f"line {line_no}: {exc}", file=sys.stderr)
             out.write(json.dumps(result, ensure_ascii=False) + "\n")
     return 0 if not args.strict or failures == 0 else 1
@@ -95,7 +109,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from hkai.pipeline import run_all
 
     result = run_all(args.run_id, args.source or None)
-    print(json.dumps({k: v for k, v in result.items() if k != "crawls"}, ensure_ascii=False, indent=1, default=str))
+    print(
+        json.dumps(
+            {k: v for k, v in result.items() if k != "crawls"}, ensure_ascii=False, indent=1, default=str
+        )
+    )
     for crawl in result["crawls"]:
         flag = f"FLAGGED: {crawl['reason']}" if crawl["flagged"] else "ok"
         print(f"  {crawl['source']:<14} items={crawl['items']:<5} {flag}")
@@ -169,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("digest", help="render (and optionally send) the weekly digest")
     p.add_argument("--week", help="any date in the ISO week (default: the latest week with articles)")
-    p.add_argument("--send", action="store_true", help="send over SMTP (smtp_default); default writes .eml only")
+    p.add_argument(
+        "--send", action="store_true", help="send over SMTP (smtp_default); default writes .eml only"
+    )
     p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser("replay-server", help="serve the replay snapshot on loopback")
@@ -181,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     return int(args.func(args) or 0)
 
 

@@ -50,9 +50,7 @@ def get_settings() -> Settings:
         out_dir=_path("HKAI_OUT_DIR", REPO_ROOT / "out"),
         snapshot_dir=_path("HKAI_SNAPSHOT_DIR", REPO_ROOT / "snapshots" / "demo"),
         replay_url=os.environ.get("HKAI_REPLAY_URL") or None,
-        user_agent_contact=os.environ.get(
-            "HKAI_USER_AGENT_CONTACT", "https://github.com/hkai-tracker/hkai"
-        ),
+        user_agent_contact=os.environ.get("HKAI_USER_AGENT_CONTACT", "https://github.com/hkai-tracker/hkai"),
         recipients_file=Path(recipients) if recipients else None,
         smtp_conn_id=os.environ.get("HKAI_SMTP_CONN_ID", "smtp_default"),
     )

@@ -45,7 +45,9 @@ def snapshot_sources() -> set[str]:
     manifest = get_settings().snapshot_dir / "manifest.jsonl"
     if not manifest.exists():
         return set()
-    return {json.loads(line).get("source") for line in manifest.read_text(encoding="utf-8").splitlines() if line}
+    return {
+        json.loads(line).get("source") for line in manifest.read_text(encoding="utf-8").splitlines() if line
+    }
 
 
 def crawlable_sources() -> list[str]:
@@ -68,8 +70,9 @@ class CrawlSummary:
     health: dict[str, Any]
 
 
-def crawl(source: str, run_id: str, *, start_urls: list[str] | None = None,
-          env: dict[str, str] | None = None) -> CrawlSummary:
+def crawl(
+    source: str, run_id: str, *, start_urls: list[str] | None = None, env: dict[str, str] | None = None
+) -> CrawlSummary:
     """Crawl one source in a child process and record its health in `crawl_runs`."""
     from spiders.run import crawl_source
     from warehouse.db import get_engine
@@ -87,8 +90,14 @@ def crawl(source: str, run_id: str, *, start_urls: list[str] | None = None,
     (run_dir(run_id) / f"{source}.health.json").write_text(json.dumps(health, ensure_ascii=False, indent=1))
     log.info(
         "crawl %s: %s requests, %s entries, %s new items, %s known, %s errors, flagged=%s %s",
-        source, health["requests"], health["feed_entries"], health["items"], health["skipped_known"],
-        health["errors"], flagged, health.get("flag_reason") or "",
+        source,
+        health["requests"],
+        health["feed_entries"],
+        health["items"],
+        health["skipped_known"],
+        health["errors"],
+        flagged,
+        health.get("flag_reason") or "",
     )
     return CrawlSummary(source, health["items"], flagged, health.get("flag_reason"), health)
 
@@ -141,9 +150,14 @@ def assert_sources_healthy(run_id: str) -> dict[str, Any]:
 
     with get_engine().connect() as conn:
         rows = conn.execute(
-            select(CrawlRun.source, CrawlRun.items, CrawlRun.flagged, CrawlRun.flag_reason).where(CrawlRun.run_id == run_id)
+            select(CrawlRun.source, CrawlRun.items, CrawlRun.flagged, CrawlRun.flag_reason).where(
+                CrawlRun.run_id == run_id
+            )
         ).all()
-    summary = {source: {"items": items, "flagged": flagged, "reason": reason} for source, items, flagged, reason in rows}
+    summary = {
+        source: {"items": items, "flagged": flagged, "reason": reason}
+        for source, items, flagged, reason in rows
+    }
     flagged = {source: s["reason"] for source, s in summary.items() if s["flagged"]}
     if flagged:
         raise SourceFlagged("; ".join(f"{source}: {reason}" for source, reason in sorted(flagged.items())))
@@ -174,5 +188,10 @@ def run_all(run_id: str | None = None, sources: list[str] | None = None) -> dict
     loaded = tag_and_load(run_id)
     clusters = cluster_stories()
     marts = refresh()
-    return {"run_id": run_id, "crawls": [c.__dict__ for c in crawls], "load": loaded, "clusters": clusters,
-            "marts": marts}
+    return {
+        "run_id": run_id,
+        "crawls": [c.__dict__ for c in crawls],
+        "load": loaded,
+        "clusters": clusters,
+        "marts": marts,
+    }

@@ -12,18 +12,31 @@ from warehouse.db import get_engine
 def print_trends(weeks: int = 5, top: int = 8) -> None:
     engine = get_engine()
     with engine.connect() as conn:
-        week_rows = [str(r[0])[:10] for r in conn.execute(text(
-            "SELECT DISTINCT week_start FROM mart_weekly_source_volume ORDER BY week_start DESC LIMIT :n"),
-            {"n": weeks})][::-1]
-        volume = conn.execute(text(
-            "SELECT week_start, SUM(articles), SUM(all_articles) FROM mart_weekly_source_volume "
-            "GROUP BY week_start ORDER BY week_start")).all()
-        mentions = conn.execute(text(
-            "SELECT week_start, entity_name, articles FROM mart_weekly_entity_mentions")).all()
+        week_rows = [
+            str(r[0])[:10]
+            for r in conn.execute(
+                text(
+                    "SELECT DISTINCT week_start FROM mart_weekly_source_volume ORDER BY week_start DESC LIMIT :n"
+                ),
+                {"n": weeks},
+            )
+        ][::-1]
+        volume = conn.execute(
+            text(
+                "SELECT week_start, SUM(articles), SUM(all_articles) FROM mart_weekly_source_volume "
+                "GROUP BY week_start ORDER BY week_start"
+            )
+        ).all()
+        mentions = conn.execute(
+            text("SELECT week_start, entity_name, articles FROM mart_weekly_entity_mentions")
+        ).all()
         sectors = conn.execute(text("SELECT week_start, sector, share FROM mart_weekly_sector_share")).all()
-        sources = conn.execute(text(
-            "SELECT source, SUM(articles), SUM(all_articles) FROM mart_weekly_source_volume GROUP BY source "
-            "ORDER BY source")).all()
+        sources = conn.execute(
+            text(
+                "SELECT source, SUM(articles), SUM(all_articles) FROM mart_weekly_source_volume GROUP BY source "
+                "ORDER BY source"
+            )
+        ).all()
 
     print("\nWeekly volume (week starting Monday, HKT): AI-in-HK articles / all articles")
     for week, relevant, total in volume:

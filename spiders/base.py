@@ -173,8 +173,13 @@ class ArticleSpider(scrapy.Spider):
             return
         # dont_filter: duplicates are already skipped above, and a redirect loop must reach its limit
         # (and the errback) instead of vanishing silently in the dupefilter
-        yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, cb_kwargs={"entry": entry},
-                             dont_filter=True)
+        yield scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            cb_kwargs={"entry": entry},
+            dont_filter=True,
+        )
 
     @staticmethod
     def _full_text(body: str | None) -> bool:
@@ -207,7 +212,9 @@ class ArticleSpider(scrapy.Spider):
             "section": extracted.section or entry.get("section"),
             "language": extracted.language,
         }
-        item = self.build_item(response.url, record, extraction=f"{extracted.body_method}/{extracted.date_method}")
+        item = self.build_item(
+            response.url, record, extraction=f"{extracted.body_method}/{extracted.date_method}"
+        )
         if item:
             yield item
 
@@ -264,10 +271,14 @@ class FeedArticleSpider(ArticleSpider):
             return
         if parsed.bozo:
             self.count("parse_failures")
-            self.problem(f"malformed feed, partly parsed ({type(parsed.bozo_exception).__name__})", response.url)
+            self.problem(
+                f"malformed feed, partly parsed ({type(parsed.bozo_exception).__name__})", response.url
+            )
         self.count("feed_entries", len(parsed.entries))
         for entry in parsed.entries:
-            link = entry.get("link") or (entry.get("id") if str(entry.get("id", "")).startswith("http") else None)
+            link = entry.get("link") or (
+                entry.get("id") if str(entry.get("id", "")).startswith("http") else None
+            )
             if not link:
                 self.count("entries_without_link")
                 continue
@@ -354,7 +365,11 @@ class ListingArticleSpider(ArticleSpider):
         selector = self.source.listing_link_selector or "a"
         pattern = re.compile(self.source.article_url_pattern) if self.source.article_url_pattern else None
         hrefs = [node.attrib.get("href") for node in response.css(selector)]
-        links = [response.urljoin(href.strip()) for href in hrefs if href and not href.startswith(("#", "javascript:"))]
+        links = [
+            response.urljoin(href.strip())
+            for href in hrefs
+            if href and not href.startswith(("#", "javascript:"))
+        ]
         links = [link for link in dict.fromkeys(links) if not pattern or pattern.search(link)]
         self.count("feed_entries", len(links))
         for link in links:

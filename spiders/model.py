@@ -64,7 +64,9 @@ ITEM_FIELDS = (
 
 def validate_item(item: dict[str, Any]) -> list[str]:
     """Reasons an item cannot be stored; empty when it is fine."""
-    problems = [f"missing {name}" for name in ("url", "canonical_url", "source", "fetched_at") if not item.get(name)]
+    problems = [
+        f"missing {name}" for name in ("url", "canonical_url", "source", "fetched_at") if not item.get(name)
+    ]
     if not (item.get("title") or item.get("body")):
         problems.append("no title and no body")
     if item.get("language") not in {"en", "zh-Hant", "zh-Hans"}:

@@ -104,7 +104,9 @@ def health_from_stats(source: str, stats: dict[str, Any], listings: int) -> Craw
     return health
 
 
-def crawl_here(source_name: str, out_dir: Path, state_file: Path | None, start_urls: list[str] | None) -> Path:
+def crawl_here(
+    source_name: str, out_dir: Path, state_file: Path | None, start_urls: list[str] | None
+) -> Path:
     """Run the crawl in this process (the child). Returns the stats file path."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -172,10 +174,21 @@ def crawl_source(
     source = get_source(source_name)
     out_dir.mkdir(parents=True, exist_ok=True)
     state_file = out_dir / f"{source_name}.state.json"
-    state_file.write_text(json.dumps(state or {"seen": {}, "validators": {}}, ensure_ascii=False), encoding="utf-8")
+    state_file.write_text(
+        json.dumps(state or {"seen": {}, "validators": {}}, ensure_ascii=False), encoding="utf-8"
+    )
     stats_path = out_dir / f"{source_name}.stats.json"
     stats_path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "spiders.run", source_name, "--out", str(out_dir), "--state", str(state_file)]
+    command = [
+        sys.executable,
+        "-m",
+        "spiders.run",
+        source_name,
+        "--out",
+        str(out_dir),
+        "--state",
+        str(state_file),
+    ]
     if start_urls:
         command += ["--start-urls", ",".join(start_urls)]
     child_env = {**os.environ, **(env or {})}
@@ -183,7 +196,13 @@ def crawl_source(
     log_path = out_dir / f"{source_name}.log"
     with log_path.open("w", encoding="utf-8") as log:
         completed = subprocess.run(
-            command, cwd=REPO_ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout_s, check=False
+            command,
+            cwd=REPO_ROOT,
+            env=child_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=timeout_s,
+            check=False,
         )
     listings = len(start_urls or source.start_urls)
     if stats_path.exists():

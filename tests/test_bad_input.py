@@ -15,13 +15,18 @@ from warehouse.db import get_engine
 from warehouse.models import Article
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "demo"
-FEEDS = ["https://www.scmp.com/rss/36/feed", "https://www.scmp.com/rss/325332/feed", "https://www.scmp.com/rss/519748/feed"]
+FEEDS = [
+    "https://www.scmp.com/rss/36/feed",
+    "https://www.scmp.com/rss/325332/feed",
+    "https://www.scmp.com/rss/519748/feed",
+]
 
 
 def _rss(items: list[tuple[str, str]]) -> bytes:
     body = "".join(
         f"<item><title>{title}</title><link>{link}</link><pubDate>Thu, 27 Nov 2025 10:00:00 +0800</pubDate>"
-        f"<description>Cut...</description></item>" for title, link in items
+        f"<description>Cut...</description></item>"
+        for title, link in items
     )
     return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'.encode()
 
@@ -35,29 +40,68 @@ def bad_snapshot(hkai_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     real_page = next(m for m in manifest if m["source"] == "scmp_tech")
     bad = root / "files" / "bad"
     bad.mkdir()
-    (bad / "huge.html").write_bytes(b"<html><body>" + b"<p>AI in Hong Kong. </p>" * 450_000 + b"</body></html>")
+    (bad / "huge.html").write_bytes(
+        b"<html><body>" + b"<p>AI in Hong Kong. </p>" * 450_000 + b"</body></html>"
+    )
     (bad / "empty.xml").write_bytes(b"")
-    html_title = '<b>Cyberport</b> &lt;script&gt;alert(1)&lt;/script&gt; AI'
-    (bad / "feed1.xml").write_bytes(_rss([
-        (html_title.replace("<", "&lt;").replace(">", "&gt;"), real_page["url"]),
-        ("huge", "https://www.scmp.com/tech/article/1/huge"),
-        ("loop", "https://www.scmp.com/tech/article/2/loop"),
-        ("slow", "https://www.scmp.com/tech/article/3/slow"),
-        ("blank", "https://www.scmp.com/tech/article/4/blank"),
-    ]))
+    html_title = "<b>Cyberport</b> &lt;script&gt;alert(1)&lt;/script&gt; AI"
+    (bad / "feed1.xml").write_bytes(
+        _rss(
+            [
+                (html_title.replace("<", "&lt;").replace(">", "&gt;"), real_page["url"]),
+                ("huge", "https://www.scmp.com/tech/article/1/huge"),
+                ("loop", "https://www.scmp.com/tech/article/2/loop"),
+                ("slow", "https://www.scmp.com/tech/article/3/slow"),
+                ("blank", "https://www.scmp.com/tech/article/4/blank"),
+            ]
+        )
+    )
     (bad / "blank.html").write_bytes(b"   ")
     manifest += [
-        {"url": FEEDS[0], "file": "files/bad/feed1.xml", "source": "scmp_tech", "kind": "feed", "content_type": "application/rss+xml"},
+        {
+            "url": FEEDS[0],
+            "file": "files/bad/feed1.xml",
+            "source": "scmp_tech",
+            "kind": "feed",
+            "content_type": "application/rss+xml",
+        },
         {"url": FEEDS[1], "file": "files/bad/empty.xml", "source": "scmp_tech", "kind": "feed"},
         {"url": FEEDS[2], "file": None, "status": 503, "source": "scmp_tech", "kind": "feed"},
-        {"url": "https://www.scmp.com/tech/article/1/huge", "file": "files/bad/huge.html", "source": "scmp_tech", "kind": "page"},
-        {"url": "https://www.scmp.com/tech/article/2/loop", "file": None, "status": 302,
-         "location": "https://www.scmp.com/tech/article/2/loop-b", "source": "scmp_tech", "kind": "page"},
-        {"url": "https://www.scmp.com/tech/article/2/loop-b", "file": None, "status": 302,
-         "location": "https://www.scmp.com/tech/article/2/loop", "source": "scmp_tech", "kind": "page"},
-        {"url": "https://www.scmp.com/tech/article/3/slow", "file": "files/bad/blank.html", "delay": 4,
-         "source": "scmp_tech", "kind": "page"},
-        {"url": "https://www.scmp.com/tech/article/4/blank", "file": "files/bad/blank.html", "source": "scmp_tech", "kind": "page"},
+        {
+            "url": "https://www.scmp.com/tech/article/1/huge",
+            "file": "files/bad/huge.html",
+            "source": "scmp_tech",
+            "kind": "page",
+        },
+        {
+            "url": "https://www.scmp.com/tech/article/2/loop",
+            "file": None,
+            "status": 302,
+            "location": "https://www.scmp.com/tech/article/2/loop-b",
+            "source": "scmp_tech",
+            "kind": "page",
+        },
+        {
+            "url": "https://www.scmp.com/tech/article/2/loop-b",
+            "file": None,
+            "status": 302,
+            "location": "https://www.scmp.com/tech/article/2/loop",
+            "source": "scmp_tech",
+            "kind": "page",
+        },
+        {
+            "url": "https://www.scmp.com/tech/article/3/slow",
+            "file": "files/bad/blank.html",
+            "delay": 4,
+            "source": "scmp_tech",
+            "kind": "page",
+        },
+        {
+            "url": "https://www.scmp.com/tech/article/4/blank",
+            "file": "files/bad/blank.html",
+            "source": "scmp_tech",
+            "kind": "page",
+        },
     ]
     (root / "manifest.jsonl").write_text("\n".join(json.dumps(m) for m in manifest) + "\n")
     monkeypatch.setenv("HKAI_SNAPSHOT_DIR", str(root))
@@ -79,7 +123,9 @@ def test_each_bad_input_is_counted_and_nothing_stored_is_lost(bad_snapshot: Path
     assert "malformed feed" in reasons  # empty body is not a feed
     assert "article/1/huge" in reasons  # 10 MB page cancelled by DOWNLOAD_MAXSIZE
     assert "article/2/loop" in reasons  # redirect loop stops at REDIRECT_MAX_TIMES
-    assert "article/3/slow" in reasons and "TimeoutError" in reasons.replace("TCPTimedOutError", "TimeoutError")
+    assert "article/3/slow" in reasons and "TimeoutError" in reasons.replace(
+        "TCPTimedOutError", "TimeoutError"
+    )
     assert "extraction failed (empty page)" in reasons
     assert not crawls["mingpao"]["flagged"] and crawls["mingpao"]["items"] == 8  # the others carry on
 
@@ -87,7 +133,9 @@ def test_each_bad_input_is_counted_and_nothing_stored_is_lost(bad_snapshot: Path
         titles = list(conn.execute(select(Article.title).where(Article.source == "scmp_tech")).scalars())
         total = conn.execute(select(func.count()).select_from(Article)).scalar_one()
     assert total == 4 + 8 + len(titles)  # nothing already stored was lost
-    assert titles and all("<" not in t for t in titles)  # HTML inside a feed title never reaches the warehouse
+    assert titles and all(
+        "<" not in t for t in titles
+    )  # HTML inside a feed title never reaches the warehouse
 
 
 def test_empty_and_huge_inputs_to_the_extractor() -> None:
@@ -95,7 +143,14 @@ def test_empty_and_huge_inputs_to_the_extractor() -> None:
 
     with pytest.raises(ExtractionError, match="empty"):
         extract_article(b"", "https://example.org/")
-    page = gzip.decompress((SNAPSHOT / next(
-        json.loads(line)["file"] for line in (SNAPSHOT / "manifest.jsonl").read_text().splitlines()
-        if json.loads(line)["kind"] == "page")).read_bytes())
+    page = gzip.decompress(
+        (
+            SNAPSHOT
+            / next(
+                json.loads(line)["file"]
+                for line in (SNAPSHOT / "manifest.jsonl").read_text().splitlines()
+                if json.loads(line)["kind"] == "page"
+            )
+        ).read_bytes()
+    )
     assert extract_article(page, "https://example.org/x").title

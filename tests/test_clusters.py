@@ -31,8 +31,17 @@ def test_reprint_with_edits_joins_its_original_and_others_stay_apart() -> None:
     ]
     original = entries[3]
     # An outlet reprinting the same copy with its own headline and a credit line, as syndication does.
-    items.append(ClusterInput(100, "https://example.org/reprint", "mingpao", "zh-Hant", "轉載：" + original.title,
-                              original.summary + "\n\n（綜合報道）", base + timedelta(hours=2)))
+    items.append(
+        ClusterInput(
+            100,
+            "https://example.org/reprint",
+            "mingpao",
+            "zh-Hant",
+            "轉載：" + original.title,
+            original.summary + "\n\n（綜合報道）",
+            base + timedelta(hours=2),
+        )
+    )
     clusters = cluster_articles(items)
     by_article = {m.article_id: c for c in clusters for m in c.members}
     assert by_article[100].cluster_id == by_article[3].cluster_id
@@ -42,13 +51,31 @@ def test_reprint_with_edits_joins_its_original_and_others_stay_apart() -> None:
 
 
 def test_press_release_reprint_is_marked() -> None:
-    body = ("The Government today announced the launch of the Artificial Intelligence Subsidy Scheme, which will "
-            "subsidise local universities, research institutes and enterprises in using the Artificial "
-            "Intelligence Supercomputing Centre at Cyberport. Applications open next month. ") * 2
+    body = (
+        "The Government today announced the launch of the Artificial Intelligence Subsidy Scheme, which will "
+        "subsidise local universities, research institutes and enterprises in using the Artificial "
+        "Intelligence Supercomputing Centre at Cyberport. Applications open next month. "
+    ) * 2
     when = datetime(2025, 11, 12, 10, 0, tzinfo=HKT)
     items = [
-        ClusterInput(1, "https://www.info.gov.hk/gia/general/202511/12/P1.htm", "gia_en", "en", "AI subsidy scheme", body, when),
-        ClusterInput(2, "https://example.org/news/1", "the_standard", "en", "Govt launches AI subsidy", body[:600], when + timedelta(hours=1)),
+        ClusterInput(
+            1,
+            "https://www.info.gov.hk/gia/general/202511/12/P1.htm",
+            "gia_en",
+            "en",
+            "AI subsidy scheme",
+            body,
+            when,
+        ),
+        ClusterInput(
+            2,
+            "https://example.org/news/1",
+            "the_standard",
+            "en",
+            "Govt launches AI subsidy",
+            body[:600],
+            when + timedelta(hours=1),
+        ),
     ]
     clusters = cluster_articles(items)
     assert len(clusters) == 1 and clusters[0].is_press_release_reprint
@@ -56,14 +83,36 @@ def test_press_release_reprint_is_marked() -> None:
 
 def test_english_and_chinese_coverage_of_one_story_cluster_together() -> None:
     when = datetime(2025, 11, 20, 11, 0, tzinfo=HKT)
-    en = ClusterInput(1, "https://e/1", "rthk_en", "en", "Cyberport and HKUST team up on AI supercomputing",
-                      "Cyberport signed an agreement with HKUST to share 3,000 petaflops of AI computing power.", when,
-                      {"cyberport", "hkust", "cyberport-ai-supercomputing-centre"})
-    zh = ClusterInput(2, "https://z/1", "rthk_zh", "zh-Hant", "數碼港與科大合作人工智能超算",
-                      "數碼港與科大簽署協議，共享3,000 petaflops人工智能算力。", when + timedelta(hours=3),
-                      {"cyberport", "hkust", "cyberport-ai-supercomputing-centre"})
-    other = ClusterInput(3, "https://z/2", "rthk_zh", "zh-Hant", "金管局推生成式人工智能沙盒",
-                         "金管局今日公布第二期生成式人工智能沙盒。", when, {"hkma", "hkma-genai-sandbox"})
+    en = ClusterInput(
+        1,
+        "https://e/1",
+        "rthk_en",
+        "en",
+        "Cyberport and HKUST team up on AI supercomputing",
+        "Cyberport signed an agreement with HKUST to share 3,000 petaflops of AI computing power.",
+        when,
+        {"cyberport", "hkust", "cyberport-ai-supercomputing-centre"},
+    )
+    zh = ClusterInput(
+        2,
+        "https://z/1",
+        "rthk_zh",
+        "zh-Hant",
+        "數碼港與科大合作人工智能超算",
+        "數碼港與科大簽署協議，共享3,000 petaflops人工智能算力。",
+        when + timedelta(hours=3),
+        {"cyberport", "hkust", "cyberport-ai-supercomputing-centre"},
+    )
+    other = ClusterInput(
+        3,
+        "https://z/2",
+        "rthk_zh",
+        "zh-Hant",
+        "金管局推生成式人工智能沙盒",
+        "金管局今日公布第二期生成式人工智能沙盒。",
+        when,
+        {"hkma", "hkma-genai-sandbox"},
+    )
     clusters = cluster_articles([en, zh, other])
     assert sorted(len(c.members) for c in clusters) == [1, 2]
     assert next(c for c in clusters if len(c.members) == 2).summary()["languages"] == "en,zh-Hant"

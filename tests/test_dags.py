@@ -33,8 +33,15 @@ def test_dag_file_names_match_dag_ids() -> None:
 def test_ingest_structure(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["hk_ai_news_ingest"]
     assert dag.tags and dag.catchup is False
-    assert set(dag.task_dict) == {"prepare_warehouse", "crawl", "tag_and_load", "quality_checks", "refresh_marts",
-                                  "source_health", "cluster_stories"}
+    assert set(dag.task_dict) == {
+        "prepare_warehouse",
+        "crawl",
+        "tag_and_load",
+        "quality_checks",
+        "refresh_marts",
+        "source_health",
+        "cluster_stories",
+    }
     assert dag.task_dict["prepare_warehouse"].downstream_task_ids == {"crawl"}
     assert dag.task_dict["crawl"].downstream_task_ids == {"tag_and_load"}
     assert dag.task_dict["tag_and_load"].trigger_rule == "all_done"
@@ -57,7 +64,9 @@ def test_dag_files_import_no_heavy_modules() -> None:
         "print(','.join(heavy))"
     )
     for path in DAGS.glob("*.py"):
-        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+        )
         assert out.stdout.strip() == "", f"{path.name} imports {out.stdout.strip()} at parse time"
 
 
@@ -75,8 +84,13 @@ def test_airflow_dags_test_runs_ingest_on_replay_snapshot(tmp_path: Path) -> Non
     env.pop("HKAI_WAREHOUSE_URL", None)
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    run = subprocess.run([airflow, "dags", "test", "hk_ai_news_ingest", "2025-11-30"], env=env,
-                         capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        [airflow, "dags", "test", "hk_ai_news_ingest", "2025-11-30"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-3000:]
     assert "state=success" in log, log[-3000:]
@@ -86,14 +100,21 @@ def test_airflow_dags_test_runs_ingest_on_replay_snapshot(tmp_path: Path) -> Non
     engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'warehouse.db'}")
     with engine.connect() as conn:
         per_source = dict(conn.execute(text("SELECT source, COUNT(*) FROM articles GROUP BY source")).all())
-        runs = conn.execute(text("SELECT COUNT(*), SUM(CASE WHEN flagged THEN 1 ELSE 0 END) FROM crawl_runs")).one()
+        runs = conn.execute(
+            text("SELECT COUNT(*), SUM(CASE WHEN flagged THEN 1 ELSE 0 END) FROM crawl_runs")
+        ).one()
         relevant = conn.execute(text("SELECT COUNT(*) FROM articles WHERE relevant")).scalar_one()
     assert per_source["rthk_zh"] > 3000 and per_source["scmp_tech"] == 4
     assert runs[0] == len(per_source) and runs[1] == 0
     assert 50 < relevant < 600
 
-    digest = subprocess.run([airflow, "dags", "test", "hk_ai_weekly_digest", "2025-12-01"], env=env,
-                            capture_output=True, text=True, timeout=600)
+    digest = subprocess.run(
+        [airflow, "dags", "test", "hk_ai_weekly_digest", "2025-12-01"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     log = digest.stdout + digest.stderr
     assert digest.returncode == 0 and "state=success" in log, log[-3000:]
     written = sorted((tmp_path / "out" / "digests" / "2025-11-24").glob("*"))

@@ -36,7 +36,9 @@ def test_naive_times_are_hong_kong_time() -> None:
 
 
 def test_guard_rejects_future_and_expiry_dates() -> None:
-    assert plausible(parse_date("2031-01-01T00:00:00+08:00"), fetched_at=FETCHED) is None  # cookie/script expiry
+    assert (
+        plausible(parse_date("2031-01-01T00:00:00+08:00"), fetched_at=FETCHED) is None
+    )  # cookie/script expiry
     assert plausible(parse_date("1970-01-01T00:00:00Z"), fetched_at=FETCHED) is None
     assert plausible(parse_date("2025-11-28T15:00:00+08:00"), fetched_at=FETCHED) is not None
 

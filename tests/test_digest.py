@@ -42,10 +42,17 @@ def smtp(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
-        "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "digest@hkai.test"},
-    }))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": port,
+                "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "digest@hkai.test"},
+            }
+        ),
+    )
     yield inbox
     controller.stop()
 
@@ -54,20 +61,40 @@ def _load_week(hkai_env: Path) -> None:
     prepare_warehouse()
     fetched = datetime(2025, 11, 29, 12, 0, tzinfo=HKT).isoformat()
     texts = [
-        (HOSTILE_TITLE, "Cyberport said its AI Supercomputing Centre will double computing power for Hong Kong "
-                        "start-ups. The HKSAR Government funds the artificial intelligence subsidy scheme."),
-        ("金管局推生成式人工智能沙盒第二期", "香港金融管理局今日宣布推出生成式人工智能沙盒，銀行可在沙盒測試人工智能應用，"
-                                  "以提升風險管理及防範詐騙。"),
-        ("HKUST opens AI lab for hospitals", "The Hong Kong University of Science and Technology opened an artificial "
-                                            "intelligence lab with the Hospital Authority to help doctors diagnose patients."),
+        (
+            HOSTILE_TITLE,
+            "Cyberport said its AI Supercomputing Centre will double computing power for Hong Kong "
+            "start-ups. The HKSAR Government funds the artificial intelligence subsidy scheme.",
+        ),
+        (
+            "金管局推生成式人工智能沙盒第二期",
+            "香港金融管理局今日宣布推出生成式人工智能沙盒，銀行可在沙盒測試人工智能應用，"
+            "以提升風險管理及防範詐騙。",
+        ),
+        (
+            "HKUST opens AI lab for hospitals",
+            "The Hong Kong University of Science and Technology opened an artificial "
+            "intelligence lab with the Hospital Authority to help doctors diagnose patients.",
+        ),
     ]
     records = []
     for n, (title, body) in enumerate(texts):
-        records.append(tag_record({
-            "url": f"https://example.org/{n}", "canonical_url": f"https://example.org/{n}", "source": "rthk_en",
-            "language": "en", "title": title, "body": body, "fetched_at": fetched, "authors": [],
-            "published_at": datetime(2025, 11, 25 + n, 9, 0, tzinfo=HKT).isoformat(),
-        }, default_tagger()))
+        records.append(
+            tag_record(
+                {
+                    "url": f"https://example.org/{n}",
+                    "canonical_url": f"https://example.org/{n}",
+                    "source": "rthk_en",
+                    "language": "en",
+                    "title": title,
+                    "body": body,
+                    "fetched_at": fetched,
+                    "authors": [],
+                    "published_at": datetime(2025, 11, 25 + n, 9, 0, tzinfo=HKT).isoformat(),
+                },
+                default_tagger(),
+            )
+        )
     assert all(r["relevant"] for r in records), [r["title"] for r in records if not r["relevant"]]
     load_articles(get_engine(), records, "test-run")
     refresh_marts(get_engine())
@@ -91,7 +118,9 @@ def test_digest_is_received_escaped_and_complete(hkai_env: Path, smtp: Inbox) ->
     for section in ("top-stories", "sectors", "entities", "new-names", "spikes", "source-health"):
         assert f'id="{section}"' in html
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert '"><img src=x' not in html and "onerror=alert(1)&gt;" in html.replace("&#34;", '"').replace("&quot;", '"')
+    assert '"><img src=x' not in html and "onerror=alert(1)&gt;" in html.replace("&#34;", '"').replace(
+        "&quot;", '"'
+    )
     assert "{{" not in html and "{%" not in html
     cids = set(re.findall(r'src="cid:([^"]+)"', html))
     assert cids, "charts are embedded"
@@ -109,11 +138,14 @@ def test_send_task_twice_sends_once(hkai_env: Path, smtp: Inbox) -> None:
     assert len(smtp.messages) == 1
 
 
-def test_quiet_week_for_a_filter_that_matches_nothing(hkai_env: Path, smtp: Inbox,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quiet_week_for_a_filter_that_matches_nothing(
+    hkai_env: Path, smtp: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _load_week(hkai_env)
     subscribers = hkai_env / "subscribers.yaml"
-    subscribers.write_text("- {email: legal@example.org, name: Legal desk, sectors: [legal]}\n", encoding="utf-8")
+    subscribers.write_text(
+        "- {email: legal@example.org, name: Legal desk, sectors: [legal]}\n", encoding="utf-8"
+    )
     monkeypatch.setenv("HKAI_DIGEST_RECIPIENTS_FILE", str(subscribers))
     rendered = render_week("2025-11-24")
     deliver(rendered)
@@ -124,8 +156,10 @@ def test_quiet_week_for_a_filter_that_matches_nothing(hkai_env: Path, smtp: Inbo
 
 def test_failed_send_is_reported_and_retry_sends(hkai_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _load_week(hkai_env)
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": 9,
-                                                                "extra": {"disable_tls": True}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": 9, "extra": {"disable_tls": True}}),
+    )
     rendered = render_week("2025-11-24")
     with pytest.raises(RuntimeError, match="failed to send"):
         deliver(rendered)

@@ -47,10 +47,21 @@ def _broken_snapshot(tmp_path: Path) -> Path:
     malformed = b'<?xml version="1.0"?><rss><channel><item><title>broken'
     (root / "files" / "bad" / "malformed.xml").write_bytes(malformed)
     lines = [
-        {"url": "https://www.hkma.gov.hk/eng/other-information/rss/rss_press-release.xml", "file": None,
-         "status": 500, "source": "hkma", "kind": "feed"},
-        {"url": "https://unwire.hk/feed/", "file": "files/bad/malformed.xml", "status": 200, "source": "unwire",
-         "kind": "feed", "content_type": "application/rss+xml"},
+        {
+            "url": "https://www.hkma.gov.hk/eng/other-information/rss/rss_press-release.xml",
+            "file": None,
+            "status": 500,
+            "source": "hkma",
+            "kind": "feed",
+        },
+        {
+            "url": "https://unwire.hk/feed/",
+            "file": "files/bad/malformed.xml",
+            "status": 200,
+            "source": "unwire",
+            "kind": "feed",
+            "content_type": "application/rss+xml",
+        },
     ]
     with (root / "manifest.jsonl").open("a", encoding="utf-8") as handle:
         for line in lines:
@@ -59,7 +70,9 @@ def _broken_snapshot(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_broken_sources_are_flagged_and_others_carry_on(hkai_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broken_sources_are_flagged_and_others_carry_on(
+    hkai_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HKAI_SNAPSHOT_DIR", str(_broken_snapshot(hkai_env)))
     monkeypatch.setenv("HKAI_SCRAPY_SETTINGS", json.dumps({"RETRY_TIMES": 1}))
     result = pipeline.run_all("run-bad", ["hkma", "unwire", "rthk_en"])

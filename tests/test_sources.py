@@ -15,7 +15,9 @@ from transforms.dates import HKT
 
 HERE = Path(__file__).resolve().parent
 SNAPSHOT = HERE.parent / "snapshots" / "demo"
-MANIFEST = [json.loads(line) for line in (SNAPSHOT / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+MANIFEST = [
+    json.loads(line) for line in (SNAPSHOT / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+]
 VERIFIED = sorted(s.name for s in sources() if s.verified)
 
 
@@ -84,7 +86,9 @@ def test_verified_source_listing_yields_entries(name: str) -> None:
 def test_real_scmp_rss_feed_from_2019_yields_article_requests() -> None:
     body = gzip.decompress((HERE / "fixtures" / "scmp.xml.gz").read_bytes())
     spider = _spider("scmp_tech")
-    response = XmlResponse(url="https://www.scmp.com/rss/2/feed", body=body, request=Request("https://www.scmp.com/rss/2/feed"))
+    response = XmlResponse(
+        url="https://www.scmp.com/rss/2/feed", body=body, request=Request("https://www.scmp.com/rss/2/feed")
+    )
     requests = list(spider.entries_to_requests(response))
     assert len(requests) >= 10
     assert all(r.url.startswith("https://www.scmp.com/") for r in requests)
@@ -106,7 +110,9 @@ def test_misdeclared_latin1_page_is_read_as_utf8() -> None:
 
     text = "數碼港人工智能超算中心"
     body = f'<html><head><meta charset="iso-8859-1"></head><body><p>{text}</p></body></html>'.encode()
-    response = HtmlResponse(url="https://example.org/a", body=body, headers={"Content-Type": "text/html; charset=ISO-8859-1"})
+    response = HtmlResponse(
+        url="https://example.org/a", body=body, headers={"Content-Type": "text/html; charset=ISO-8859-1"}
+    )
     assert text in response_text(response)
 
 

@@ -12,7 +12,7 @@ import pytest
 from transforms.kb import load_entities
 from transforms.tagging import Tagger, default_tagger, fold
 
-ESSAY = (Path(__file__).resolve().parent.parent.parent / "shared" / "seed-essay.txt")
+ESSAY = Path(__file__).resolve().parent.parent.parent / "shared" / "seed-essay.txt"
 ESSAY_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "seed-essay.txt"
 
 
@@ -24,55 +24,83 @@ def test_seed_essay_yields_its_organisations_and_sectors() -> None:
     text = _essay()
     result = default_tagger().tag(text.splitlines()[0], text)
     ids = {e["kb_id"] for e in result.entities}
-    assert {"sensetime", "alibaba-group", "alibaba-cloud", "aerial-innovations", "ambi-labs", "hkust", "cuhk", "hku",
-            "hong-kong-smart-city-blueprint"} <= ids
+    assert {
+        "sensetime",
+        "alibaba-group",
+        "alibaba-cloud",
+        "aerial-innovations",
+        "ambi-labs",
+        "hkust",
+        "cuhk",
+        "hku",
+        "hong-kong-smart-city-blueprint",
+    } <= ids
     assert result.relevant
     assert {"finance", "healthcare", "smart-city"} <= {s["sector"] for s in result.sectors}
 
 
 def test_every_tag_carries_offsets_that_point_at_the_mention() -> None:
-    title, body = "金管局推生成式人工智能沙盒", "香港金融管理局今日宣布，銀行可在生成式人工智能沙盒測試人工智能應用。"
+    title, body = (
+        "金管局推生成式人工智能沙盒",
+        "香港金融管理局今日宣布，銀行可在生成式人工智能沙盒測試人工智能應用。",
+    )
     result = default_tagger().tag(title, body)
     texts = {"title": title, "body": body}
     for spans in result.evidence["entities"].values():
         for span in spans:
-            assert texts[span["field"]][span["start"]:span["end"]] == span["text"]
+            assert texts[span["field"]][span["start"] : span["end"]] == span["text"]
     assert any(e["kb_id"] == "hkma" and "金管局" in e["mentions"] for e in result.entities)
 
 
 def test_simplified_text_matches_traditional_names() -> None:
-    result = default_tagger().tag("香港科技大学与商汤科技合作", "香港科技大学今日宣布与商汤科技合作研发人工智能。")
+    result = default_tagger().tag(
+        "香港科技大学与商汤科技合作", "香港科技大学今日宣布与商汤科技合作研发人工智能。"
+    )
     assert {"hkust", "sensetime"} <= {e["kb_id"] for e in result.entities}
     mentions = {m for e in result.entities for m in e["mentions"]}
     assert "商汤科技" in mentions  # the surface form as written, not the folded one
 
 
 def test_authorized_institutions_are_not_artificial_intelligence() -> None:
-    body = ("The HKMA said authorized institutions (AIs) must report large exposures. AIs should review their "
-            "liquidity. The HKMA will inspect AIs in Hong Kong next quarter.")
+    body = (
+        "The HKMA said authorized institutions (AIs) must report large exposures. AIs should review their "
+        "liquidity. The HKMA will inspect AIs in Hong Kong next quarter."
+    )
     result = default_tagger().tag("HKMA reminds AIs of reporting rules", body)
     assert not result.relevant and result.ai_score < 0.5
 
 
 def test_ambiguous_alias_needs_context_and_flight_numbers_are_not_ai() -> None:
     tagger = default_tagger()
-    plain = tagger.tag("HA arrives late", "Flight AI 310 from Delhi landed at Hong Kong airport. HA was on board.")
+    plain = tagger.tag(
+        "HA arrives late", "Flight AI 310 from Delhi landed at Hong Kong airport. HA was on board."
+    )
     assert "hospital-authority" not in {e["kb_id"] for e in plain.entities}
     assert plain.ai_score < 0.5
-    confirmed = tagger.tag("HA trials AI triage", "The HA said the artificial intelligence tool helps hospital doctors.")
+    confirmed = tagger.tag(
+        "HA trials AI triage", "The HA said the artificial intelligence tool helps hospital doctors."
+    )
     assert "hospital-authority" in {e["kb_id"] for e in confirmed.entities}
 
 
 def test_longest_match_wins() -> None:
-    result = default_tagger().tag("", "Alibaba Cloud opened a data centre in Hong Kong for artificial intelligence.")
+    result = default_tagger().tag(
+        "", "Alibaba Cloud opened a data centre in Hong Kong for artificial intelligence."
+    )
     ids = [e["kb_id"] for e in result.entities]
     assert "alibaba-cloud" in ids and "alibaba-group" not in ids
 
 
 @pytest.mark.parametrize(
     "body",
-    ["", "x" * 1_000_000, "人工智能 AI 香港 \x00\x01\x07 control", "<p>香港&nbsp;人工智能&amp;</p><script>x</script>",
-     "Mixed 香港 script ＡＩ　全角 인공지능 искусственный", "简体中文的人工智能新闻，香港特区政府发布"],
+    [
+        "",
+        "x" * 1_000_000,
+        "人工智能 AI 香港 \x00\x01\x07 control",
+        "<p>香港&nbsp;人工智能&amp;</p><script>x</script>",
+        "Mixed 香港 script ＡＩ　全角 인공지능 искусственный",
+        "简体中文的人工智能新闻，香港特区政府发布",
+    ],
 )
 def test_bad_input_never_crashes(body: str) -> None:
     result = default_tagger().tag(None, body)
@@ -96,8 +124,10 @@ def test_hkai_tag_contract(tmp_path: Path) -> None:
     from hkai.cli import main
 
     items = tmp_path / "in.jsonl"
-    lines = [{"id": "1", "title": None, "body": "數碼港人工智能超算中心今日啟用，為香港初創提供算力。"},
-             {"id": "2", "title": "Weather", "body": "Sunny in Hong Kong."}]
+    lines = [
+        {"id": "1", "title": None, "body": "數碼港人工智能超算中心今日啟用，為香港初創提供算力。"},
+        {"id": "2", "title": "Weather", "body": "Sunny in Hong Kong."},
+    ]
     items.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\nnot json\n")
     assert main(["tag", str(items), "-o", str(tmp_path / "out.jsonl")]) == 0
     out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]

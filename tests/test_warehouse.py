@@ -15,20 +15,37 @@ from warehouse.models import Article, ArticleEntity, Entity
 
 
 class _Source:
-    name, title, kind, languages, homepage, verified = "rthk_en", "RTHK", "rss", ("en",), "https://news.rthk.hk", True
+    name, title, kind, languages, homepage, verified = (
+        "rthk_en",
+        "RTHK",
+        "rss",
+        ("en",),
+        "https://news.rthk.hk",
+        True,
+    )
 
 
 def _record(n: int, **overrides) -> dict:  # type: ignore[no-untyped-def]
     record = {
         "url": f"https://news.rthk.hk/rthk/en/component/k2/18{n:05d}-20251103.htm?archive_date=2025-11-03",
         "canonical_url": f"https://news.rthk.hk/rthk/en/component/k2/18{n:05d}-20251103.htm",
-        "source": "rthk_en", "language": "en", "title": f"Story {n}", "body": f"Body {n} about AI in Hong Kong.",
+        "source": "rthk_en",
+        "language": "en",
+        "title": f"Story {n}",
+        "body": f"Body {n} about AI in Hong Kong.",
         "published_at": datetime(2025, 11, 3 + n % 20, 10, 0, tzinfo=HKT).isoformat(),
-        "fetched_at": datetime(2025, 11, 29, 12, 0, tzinfo=HKT).isoformat(), "authors": [],
-        "relevant": True, "relevance": 0.9, "entities": [{"name": "Cyberport", "type": "organisation",
-                                                           "kb_id": "cyberport", "mentions": ["Cyberport"]}],
-        "sectors": ["infrastructure"], "themes": ["product-launch"],
-        "evidence": {"entities": {"cyberport": [{"field": "body", "start": 0, "end": 9, "text": "Cyberport"}]}},
+        "fetched_at": datetime(2025, 11, 29, 12, 0, tzinfo=HKT).isoformat(),
+        "authors": [],
+        "relevant": True,
+        "relevance": 0.9,
+        "entities": [
+            {"name": "Cyberport", "type": "organisation", "kb_id": "cyberport", "mentions": ["Cyberport"]}
+        ],
+        "sectors": ["infrastructure"],
+        "themes": ["product-launch"],
+        "evidence": {
+            "entities": {"cyberport": [{"field": "body", "start": 0, "end": 9, "text": "Cyberport"}]}
+        },
     }
     record.update(overrides)
     return record
@@ -40,8 +57,19 @@ def engine(warehouse_url: str):  # type: ignore[no-untyped-def]
     engine = get_engine(warehouse_url)
     with engine.begin() as conn:
         sync_sources(conn, [_Source()])
-        conn.execute(Entity.__table__.insert(), [{"id": "cyberport", "name": "Cyberport", "type": "organisation",
-                                                  "zh_hant": "數碼港", "zh_hans": "数码港", "status": "kb"}])
+        conn.execute(
+            Entity.__table__.insert(),
+            [
+                {
+                    "id": "cyberport",
+                    "name": "Cyberport",
+                    "type": "organisation",
+                    "zh_hant": "數碼港",
+                    "zh_hans": "数码港",
+                    "status": "kb",
+                }
+            ],
+        )
     return engine
 
 
@@ -69,7 +97,9 @@ def test_load_is_idempotent(engine) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_hostile_text_round_trips_unchanged(engine) -> None:  # type: ignore[no-untyped-def]
-    hostile = 'He said "AI" isn\'t \\ magic; <script>alert(1)</script> "><img src=x onerror=alert(1)> 人工智能'
+    hostile = (
+        'He said "AI" isn\'t \\ magic; <script>alert(1)</script> "><img src=x onerror=alert(1)> 人工智能'
+    )
     load_articles(engine, [_record(1, title=hostile, body=hostile + "\n\nDROP TABLE articles; --")], "run-1")
     with engine.connect() as conn:
         title, body = conn.execute(select(Article.title, Article.body)).one()
@@ -123,4 +153,4 @@ def test_spike_statistic() -> None:
     rows = [(w, "hkma", "HKMA", 1) for w in weeks[:5]] + [(weeks[5], "hkma", "HKMA", 9)]
     spikes = compute_spikes(rows)
     assert len(spikes) == 1 and spikes[0]["week_start"] == weeks[5]
-    assert spikes[0]["baseline"] == 1.0 and spikes[0]["score"] == pytest.approx(8 / 2 ** 0.5, rel=1e-3)
+    assert spikes[0]["baseline"] == 1.0 and spikes[0]["score"] == pytest.approx(8 / 2**0.5, rel=1e-3)

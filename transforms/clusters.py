@@ -27,7 +27,15 @@ CROSS_LANG_WINDOW = timedelta(hours=72)
 MIN_SHARED_ENTITIES = 2
 ENTITY_JACCARD = 0.4
 GENERIC_ENTITIES = {"government-of-hksar", "xinhua", "legco"}
-PRESS_RELEASE_SOURCES = {"gia_en", "gia_zh", "news_gov_hk", "hkma", "digital_policy_office", "pcpd", "investhk"}
+PRESS_RELEASE_SOURCES = {
+    "gia_en",
+    "gia_zh",
+    "news_gov_hk",
+    "hkma",
+    "digital_policy_office",
+    "pcpd",
+    "investhk",
+}
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d{2,}")
 _SPACE = re.compile(r"\s+")
 
@@ -86,11 +94,13 @@ def _shingles(text: str) -> set[str]:
     from transforms.tagging import fold
 
     flat = _SPACE.sub(" ", fold(text))[:4000]
-    return {flat[i:i + SHINGLE] for i in range(max(1, len(flat) - SHINGLE + 1))}
+    return {flat[i : i + SHINGLE] for i in range(max(1, len(flat) - SHINGLE + 1))}
 
 
 def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "") for n in _NUMBER.findall(text) if not (len(n) == 4 and n.startswith(("19", "20")))}
+    return {
+        n.replace(",", "") for n in _NUMBER.findall(text) if not (len(n) == 4 and n.startswith(("19", "20")))
+    }
 
 
 def near_duplicate_pairs(items: list[ClusterInput]) -> list[tuple[int, int]]:
@@ -124,7 +134,10 @@ def cross_language_pairs(items: list[ClusterInput]) -> list[tuple[int, int]]:
                 continue
             zh_entities = zh.entities - GENERIC_ENTITIES
             shared = en_entities & zh_entities
-            if len(shared) < MIN_SHARED_ENTITIES or len(shared) / len(en_entities | zh_entities) < ENTITY_JACCARD:
+            if (
+                len(shared) < MIN_SHARED_ENTITIES
+                or len(shared) / len(en_entities | zh_entities) < ENTITY_JACCARD
+            ):
                 continue
             zh_numbers = _numbers(f"{zh.title} {zh.body}")
             if en_numbers and zh_numbers and not (en_numbers & zh_numbers):
@@ -153,7 +166,9 @@ def cluster_articles(items: Iterable[ClusterInput]) -> list[Cluster]:
         official = [m for m in members if m.source in PRESS_RELEASE_SOURCES]
         reprint = any(
             frozenset((o.article_id, m.article_id)) in near_set
-            for o in official for m in members if m.source not in PRESS_RELEASE_SOURCES
+            for o in official
+            for m in members
+            if m.source not in PRESS_RELEASE_SOURCES
         )
         cluster_id = "c" + hashlib.sha1(first.canonical_url.encode()).hexdigest()[:15]
         clusters.append(Cluster(cluster_id, members, reprint))

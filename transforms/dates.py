@@ -14,7 +14,9 @@ HKT = timezone(timedelta(hours=8), "HKT")
 EARLIEST_PLAUSIBLE = datetime(1995, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(hours=2)
 
-_CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*(?:星期|週|周)[一二三四五六日天])?")
+_CJK_DATE = re.compile(
+    r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*(?:星期|週|周)[一二三四五六日天])?"
+)
 _TIME = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?")
 _RELATIVE_TODAY = re.compile(r"^\s*(今日|今天|Today)\s*(\d{1,2})[:：](\d{2})", re.IGNORECASE)
 _RELATIVE_AGO = re.compile(r"^\s*(\d+)\s*(分鐘|分钟|小時|小时|天|日)前")
@@ -82,7 +84,7 @@ def parse_date(text: object, *, reference: datetime | None = None) -> datetime |
         return (ref - timedelta(**{delta: amount})).replace(second=0, microsecond=0)
     if match := _CJK_DATE.search(raw):
         y, m, d = (int(g) for g in match.groups())
-        rest = raw[match.end():]
+        rest = raw[match.end() :]
         hh = mm = ss = 0
         if tmatch := _TIME.search(rest):
             hh, mm = int(tmatch.group(1)), int(tmatch.group(2))

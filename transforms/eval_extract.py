@@ -32,7 +32,7 @@ def shingles(text: str) -> Counter[tuple[str, ...]]:
         return Counter()
     if len(tokens) < 4:
         return Counter([tuple(tokens)])
-    return Counter(tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3))
+    return Counter(tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3))
 
 
 def page_scores(truth: str, predicted: str) -> tuple[float | None, float | None, bool]:
@@ -77,8 +77,13 @@ def trafilatura_extractor(html: str, url: str) -> str:
 def run(bench_dir: Path, limit: int | None = None) -> dict[str, dict[str, float]]:
     truth = json.loads((bench_dir / "ground-truth.json").read_text(encoding="utf-8"))
     ids = sorted(truth)[:limit] if limit else sorted(truth)
-    pages = {i: gzip.decompress((bench_dir / "html" / f"{i}.html.gz").read_bytes()).decode("utf-8") for i in ids}
-    extractors: dict[str, Callable[[str, str], str]] = {"trafilatura": trafilatura_extractor, "hkai": hkai_extractor}
+    pages = {
+        i: gzip.decompress((bench_dir / "html" / f"{i}.html.gz").read_bytes()).decode("utf-8") for i in ids
+    }
+    extractors: dict[str, Callable[[str, str], str]] = {
+        "trafilatura": trafilatura_extractor,
+        "hkai": hkai_extractor,
+    }
     results: dict[str, dict[str, float]] = {}
     for name, extractor in extractors.items():
         scores = []
@@ -94,11 +99,15 @@ def run(bench_dir: Path, limit: int | None = None) -> dict[str, dict[str, float]
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
-    lines = ["| extractor | precision | recall | F1 | exact | pages/s | speed vs trafilatura |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| extractor | precision | recall | F1 | exact | pages/s | speed vs trafilatura |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for name, r in results.items():
-        lines.append(f"| {name} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['accuracy']:.3f} "
-                     f"| {r['pages_per_s']:.1f} | {r['speed_ratio']:.2f}× |")
+        lines.append(
+            f"| {name} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['accuracy']:.3f} "
+            f"| {r['pages_per_s']:.1f} | {r['speed_ratio']:.2f}× |"
+        )
     return "\n".join(lines)
 
 

@@ -326,7 +326,9 @@ def extract_article(
         candidates.append(("next_data", nd_article.get("published")))
     for selector in rules.date:
         candidates.append((f"site:{selector}", _first_text(doc, [selector])))
-    candidates.append(("meta", _meta(doc, "article:published_time", "datePublished", "pubdate", "publishdate")))
+    candidates.append(
+        ("meta", _meta(doc, "article:published_time", "datePublished", "pubdate", "publishdate"))
+    )
     for method, value in candidates:
         parsed = plausible(parse_date(value, reference=fetched_at), fetched_at=fetched_at) if value else None
         if parsed:

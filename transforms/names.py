@@ -21,16 +21,22 @@ _SURNAMES = (
     "陳李張黃何林吳劉梁鄭謝郭羅楊許葉蔡曾鄧馮蕭盧朱蘇潘莫彭余孫麥胡戴袁范方傅鍾廖唐文譚周"
     "江石姚黎韋霍鄺鄔甘關凌龍丘溫湯徐邱魏施柯崔程阮司葛岑聶"
 )
-_ZH_VERB = re.compile(rf"([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|亦|又|則|更)?(?:表示|指出|指|稱|說|認為|強調|透露)")
+_ZH_VERB = re.compile(
+    rf"([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|亦|又|則|更)?(?:表示|指出|指|稱|說|認為|強調|透露)"
+)
 _ZH_TITLE = re.compile(
     rf"(?:局長|署長|處長|主席|行政總裁|總裁|教授|博士|校長|議員|專員|總監|創辦人)([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?=表示|指|稱|說|認為|強調|透露|在|出席|今日|昨日|亦|[，。、])"
 )
-_ZH_ORG = re.compile(r"([\u4e00-\u9fff]{2,12}(?:有限公司|大學|研究院|研究所|研究中心|實驗室|學院|協會|基金會|集團|科技公司))")
+_ZH_ORG = re.compile(
+    r"([\u4e00-\u9fff]{2,12}(?:有限公司|大學|研究院|研究所|研究中心|實驗室|學院|協會|基金會|集團|科技公司))"
+)
 _ZH_STOP = {"政府", "香港", "本港", "特區", "內地", "國家", "當局", "中心", "公司"}
 _NOT_A_NAME = re.compile(r"(?:表示|指出|稱|說|認為|今日|昨日|政府|香港|局長|主席)")
 
 
-def find_candidates(title: str, body: str, known: set[str] | None = None, limit: int = 15) -> list[dict[str, Any]]:
+def find_candidates(
+    title: str, body: str, known: set[str] | None = None, limit: int = 15
+) -> list[dict[str, Any]]:
     """Person and organisation names found by pattern and absent from `known` (folded KB forms)."""
     from transforms.tagging import fold
 

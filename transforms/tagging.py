@@ -21,7 +21,10 @@ from transforms.kb import LOCAL_TYPES, KbEntity, load_entities, load_vocab
 from transforms.names import find_candidates
 from transforms.text import clean_text, clean_title
 
-_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FULLWIDTH = str.maketrans(
+    {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
+)
+_HAS_FULLWIDTH = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")  # full-width letters and digits
 _FLIGHT_AFTER = re.compile(r"\s?\d{2,4}\b")
 _AUTHORIZED_INSTITUTIONS = re.compile(r"authori[sz]ed institutions?|認可機構", re.IGNORECASE)
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -35,14 +38,26 @@ def _s2t() -> Any:
     return opencc.OpenCC("s2t")
 
 
-def fold(text: str) -> str:
-    """Same-length folding: half-width, lower case, Simplified → Traditional."""
-    folded = text.translate(_FULLWIDTH)
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def fold(text: str, gate: re.Pattern[str] | None = None) -> str:
+    """Same-length folding: half-width, lower case, Simplified → Traditional.
+
+    `gate` (a class of Simplified characters) skips the conversion when none occurs in the text.
+    """
+    folded = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
     lowered = folded.lower()
     if len(lowered) == len(folded):
         folded = lowered
     else:
         folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)
+    if gate is not None and not gate.search(folded):
+        return folded
     converted = _s2t().convert(folded)
     return converted if len(converted) == len(folded) else folded
 
@@ -64,6 +79,7 @@ class Pattern:
     weight: float
     surface: str  # the pattern as written in the KB (for the case rule)
     ambiguous: bool = False
+    exact_case: bool = False
 
 
 @dataclass
@@ -127,6 +143,10 @@ class Tagger:
                 return
             if not key:
                 return
+            if _case_sensitive(pattern.surface):
+                pattern = Pattern(
+                    pattern.kind, pattern.key, pattern.weight, pattern.surface, pattern.ambiguous, True
+                )
             patterns[key].append(pattern)
 
         for entity in self.entities.values():
@@ -152,10 +172,16 @@ class Tagger:
         for key, values in patterns.items():
             self.automaton.add_word(key, (key, tuple(values)))
         self.automaton.make_automaton()
+        # Characters whose presence means Simplified → Traditional folding can create a match: the
+        # Simplified forms of every pattern that differ from the Traditional ones.
+        simplified = {c for key in patterns for c in _t2s().convert(key) if _s2t().convert(c) != c}
+        self.simplified_gate = (
+            re.compile("[" + re.escape("".join(sorted(simplified))) + "]") if simplified else None
+        )
 
     # -- matching ------------------------------------------------------------------------------
     def _matches(self, field_name: str, original: str) -> list[Match]:
-        folded = fold(original)
+        folded = fold(original, self.simplified_gate or re.compile("(?!)"))
         found: list[Match] = []
         for end_index, (key, patterns) in self.automaton.iter(folded):
             start, end = end_index - len(key) + 1, end_index + 1
@@ -165,7 +191,7 @@ class Tagger:
                 continue
             surface = original[start:end]
             for pattern in patterns:
-                if _case_sensitive(pattern.surface) and surface != pattern.surface:
+                if pattern.exact_case and surface != pattern.surface:
                     continue
                 found.append(Match(field_name, start, end, surface, pattern))
         return found
@@ -174,12 +200,14 @@ class Tagger:
     def _longest_first(matches: list[Match]) -> list[Match]:
         """Non-overlapping matches, the longest winning at each overlap."""
         chosen: list[Match] = []
-        taken: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for match in sorted(matches, key=lambda m: (-(m.end - m.start), m.field, m.start)):
-            spans = taken[match.field]
-            if any(match.start < e and s < match.end for s, e in spans):
+        taken: dict[str, bytearray] = {}
+        for match in sorted(matches, key=lambda m: (m.start - m.end, m.field, m.start)):
+            covered = taken.get(match.field)
+            if covered is None:
+                covered = taken[match.field] = bytearray(max(m.end for m in matches))
+            if 1 in covered[match.start : match.end]:
                 continue
-            spans.append((match.start, match.end))
+            covered[match.start : match.end] = b"\x01" * (match.end - match.start)
             chosen.append(match)
         return sorted(chosen, key=lambda m: (m.field != "title", m.start))
 
@@ -209,12 +237,14 @@ class Tagger:
             if not confirmed:
                 continue
             entity = self.entities[entity_id]
-            entities_out.append({
-                "name": entity.name,
-                "type": entity.type,
-                "kb_id": entity.id,
-                "mentions": list(dict.fromkeys(h.text for h in hits)),
-            })
+            entities_out.append(
+                {
+                    "name": entity.name,
+                    "type": entity.type,
+                    "kb_id": entity.id,
+                    "mentions": list(dict.fromkeys(h.text for h in hits)),
+                }
+            )
             entity_evidence[entity_id] = [_span(h) for h in hits]
             if entity.type in LOCAL_TYPES and entity.extra.get("hk", True):
                 hk_from_entities += 2.0 if any(h.field == "title" for h in hits) else 1.5
@@ -226,7 +256,7 @@ class Tagger:
         strong_ai = any(m.pattern.weight >= 3 for m in vocab_matches["ai"])
         for match in vocab_matches["ai"]:
             if match.pattern.surface == "AI":
-                following = texts[match.field][match.end:match.end + 6]
+                following = texts[match.field][match.end : match.end + 6]
                 if _FLIGHT_AFTER.match(following):
                     continue
                 if defines_ais and not strong_ai:
@@ -275,7 +305,7 @@ class Tagger:
         evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
         seen_terms: dict[str, set[str]] = defaultdict(set)
         for match in matches:
-            term = fold(match.text)
+            term = match.text.lower()
             # repeated use of one word counts less than several different words
             bonus = 1.0 if term not in seen_terms[match.pattern.key] else 0.34
             seen_terms[match.pattern.key].add(term)

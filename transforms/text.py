@@ -9,7 +9,9 @@ from functools import lru_cache
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TAGS = re.compile(r"<[^>]{0,500}>")
-_LOOKS_HTML = re.compile(r"</?(?:p|br|div|span|a|b|i|em|strong|img|li|ul|h\d|font|section)\b[^>]*>", re.IGNORECASE)
+_LOOKS_HTML = re.compile(
+    r"</?(?:p|br|div|span|a|b|i|em|strong|img|li|ul|h\d|font|section)\b[^>]*>", re.IGNORECASE
+)
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")

@@ -49,7 +49,9 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys:
     stmt = _insert(conn, table)
     columns = [c for c in rows[0] if c not in keys]
     if columns:
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
+        )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     conn.execute(stmt, list(rows))
@@ -78,18 +80,27 @@ def sync_sources(conn: Connection, sources: Iterable[Any]) -> None:
 
 def sync_kb_entities(conn: Connection, entities: Iterable[Any]) -> None:
     rows = [
-        {"id": e.id, "name": e.name, "type": e.type, "zh_hant": e.zh_hant, "zh_hans": e.zh_hans, "status": "kb"}
+        {
+            "id": e.id,
+            "name": e.name,
+            "type": e.type,
+            "zh_hant": e.zh_hant,
+            "zh_hans": e.zh_hans,
+            "status": "kb",
+        }
         for e in entities
     ]
     for start in range(0, len(rows), 500):
-        upsert(conn, Entity.__table__, rows[start:start + 500], ["id"])
+        upsert(conn, Entity.__table__, rows[start : start + 500], ["id"])
 
 
 def crawl_state(conn: Connection, source: str) -> dict[str, Any]:
     """What the spider needs for incremental crawling: stored URLs and feed validators."""
     seen: dict[str, str | None] = {}
     rows = conn.execute(
-        select(Article.canonical_url, Article.modified_at, Article.published_at).where(Article.source == source)
+        select(Article.canonical_url, Article.modified_at, Article.published_at).where(
+            Article.source == source
+        )
     )
     for url, modified, published in rows:
         stamp = modified or published
@@ -103,15 +114,21 @@ def crawl_state(conn: Connection, source: str) -> dict[str, Any]:
     return {"seen": seen, "validators": validators}
 
 
-def record_crawl_run(conn: Connection, run_id: str, mode: str, started_at: datetime, health: dict[str, Any]) -> bool:
+def record_crawl_run(
+    conn: Connection, run_id: str, mode: str, started_at: datetime, health: dict[str, Any]
+) -> bool:
     """Upsert the run's health row; flags a volume drop against the source's recent runs."""
     source = health["source"]
-    recent = conn.execute(
-        select(CrawlRun.feed_entries)
-        .where(CrawlRun.source == source, CrawlRun.run_id != run_id, CrawlRun.feed_entries > 0)
-        .order_by(CrawlRun.started_at.desc())
-        .limit(5)
-    ).scalars().all()
+    recent = (
+        conn.execute(
+            select(CrawlRun.feed_entries)
+            .where(CrawlRun.source == source, CrawlRun.run_id != run_id, CrawlRun.feed_entries > 0)
+            .order_by(CrawlRun.started_at.desc())
+            .limit(5)
+        )
+        .scalars()
+        .all()
+    )
     flagged, reason = bool(health.get("flagged")), health.get("flag_reason")
     if len(recent) >= 3 and not health.get("not_modified"):
         average = sum(recent) / len(recent)
@@ -148,8 +165,13 @@ def record_crawl_run(conn: Connection, run_id: str, mode: str, started_at: datet
 def save_validators(conn: Connection, source: str, validators: dict[str, dict[str, str]]) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = [
-        {"url": url, "source": source, "etag": v.get("etag") or None, "last_modified": v.get("last_modified") or None,
-         "updated_at": now}
+        {
+            "url": url,
+            "source": source,
+            "etag": v.get("etag") or None,
+            "last_modified": v.get("last_modified") or None,
+            "updated_at": now,
+        }
         for url, v in validators.items()
     ]
     upsert(conn, FeedState.__table__, rows, ["url"])
@@ -202,33 +224,62 @@ def _replace_tags(conn: Connection, article_id: int, record: dict[str, Any]) -> 
         entity_id = entity.get("kb_id")
         if not entity_id:
             continue
-        entity_rows.append({
-            "article_id": article_id,
-            "entity_id": entity_id,
-            "mentions": entity.get("mentions", []),
-            "evidence": (evidence.get("entities") or {}).get(entity_id, []),
-        })
+        entity_rows.append(
+            {
+                "article_id": article_id,
+                "entity_id": entity_id,
+                "mentions": entity.get("mentions", []),
+                "evidence": (evidence.get("entities") or {}).get(entity_id, []),
+            }
+        )
     for candidate in record.get("candidates") or []:
         entity_id = f"cand:{candidate['type']}:{candidate['name']}"[:120]
-        upsert(conn, Entity.__table__, [{"id": entity_id, "name": candidate["name"], "type": candidate["type"],
-                                         "zh_hant": None, "zh_hans": None, "status": "candidate"}], ["id"])
-        entity_rows.append({"article_id": article_id, "entity_id": entity_id, "mentions": [candidate["name"]],
-                            "evidence": []})
+        upsert(
+            conn,
+            Entity.__table__,
+            [
+                {
+                    "id": entity_id,
+                    "name": candidate["name"],
+                    "type": candidate["type"],
+                    "zh_hant": None,
+                    "zh_hans": None,
+                    "status": "candidate",
+                }
+            ],
+            ["id"],
+        )
+        entity_rows.append(
+            {
+                "article_id": article_id,
+                "entity_id": entity_id,
+                "mentions": [candidate["name"]],
+                "evidence": [],
+            }
+        )
         candidates += 1
     if entity_rows:
         conn.execute(ArticleEntity.__table__.insert(), entity_rows)
     confidence = record.get("sector_confidence") or {}
     sector_rows = [
-        {"article_id": article_id, "sector": s, "confidence": float(confidence.get(s, 0.5)),
-         "evidence": (evidence.get("sectors") or {}).get(s, [])}
+        {
+            "article_id": article_id,
+            "sector": s,
+            "confidence": float(confidence.get(s, 0.5)),
+            "evidence": (evidence.get("sectors") or {}).get(s, []),
+        }
         for s in record.get("sectors") or []
     ]
     if sector_rows:
         conn.execute(ArticleSector.__table__.insert(), sector_rows)
     confidence = record.get("theme_confidence") or {}
     theme_rows = [
-        {"article_id": article_id, "theme": t, "confidence": float(confidence.get(t, 0.5)),
-         "evidence": (evidence.get("themes") or {}).get(t, [])}
+        {
+            "article_id": article_id,
+            "theme": t,
+            "confidence": float(confidence.get(t, 0.5)),
+            "evidence": (evidence.get("themes") or {}).get(t, []),
+        }
         for t in record.get("themes") or []
     ]
     if theme_rows:
@@ -239,12 +290,18 @@ def _replace_tags(conn: Connection, article_id: int, record: dict[str, Any]) -> 
 def _load_one(conn: Connection, record: dict[str, Any], run_id: str) -> int:
     row = _article_row(record, run_id)
     upsert(conn, Article.__table__, [row], ["canonical_url"])
-    article_id = conn.execute(select(Article.id).where(Article.canonical_url == row["canonical_url"])).scalar_one()
+    article_id = conn.execute(
+        select(Article.id).where(Article.canonical_url == row["canonical_url"])
+    ).scalar_one()
     return _replace_tags(conn, article_id, record)
 
 
-def load_articles(engine: Engine, records: Iterable[dict[str, Any]], run_id: str,
-                  validators: dict[str, dict[str, dict[str, str]]] | None = None) -> LoadReport:
+def load_articles(
+    engine: Engine,
+    records: Iterable[dict[str, Any]],
+    run_id: str,
+    validators: dict[str, dict[str, dict[str, str]]] | None = None,
+) -> LoadReport:
     """Upsert tagged articles and their tags, and the feed validators, in one transaction."""
     report = LoadReport()
     with engine.begin() as conn:

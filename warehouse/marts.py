@@ -48,18 +48,22 @@ def compute_spikes(weekly: list[tuple[date, str, str, int]]) -> list[dict[str, A
     for (entity_id, week), articles in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         if articles < SPIKE_MIN_ARTICLES:
             continue
-        history = [counts.get((entity_id, week - timedelta(weeks=k)), 0) for k in range(1, SPIKE_WINDOW_WEEKS + 1)]
+        history = [
+            counts.get((entity_id, week - timedelta(weeks=k)), 0) for k in range(1, SPIKE_WINDOW_WEEKS + 1)
+        ]
         baseline = sum(history) / SPIKE_WINDOW_WEEKS
         score = (articles - baseline) / math.sqrt(baseline + 1.0)
         if score >= SPIKE_MIN_SCORE:
-            spikes.append({
-                "week_start": week,
-                "entity_id": entity_id,
-                "entity_name": names[entity_id],
-                "articles": articles,
-                "baseline": round(baseline, 4),
-                "score": round(score, 4),
-            })
+            spikes.append(
+                {
+                    "week_start": week,
+                    "entity_id": entity_id,
+                    "entity_name": names[entity_id],
+                    "articles": articles,
+                    "baseline": round(baseline, 4),
+                    "score": round(score, 4),
+                }
+            )
     return spikes
 
 

@@ -62,8 +62,19 @@ def load_entities(directory: Path | None = None) -> dict[str, KbEntity]:
     """Load and validate every entities/*.yaml file; ids must be unique and parents must exist."""
     directory = directory or KB_DIR / "entities"
     entities: dict[str, KbEntity] = {}
-    known = {"id", "name", "type", "zh_hant", "zh_hans", "aliases", "ambiguous_aliases", "context", "parent",
-             "source", "uncertain"}
+    known = {
+        "id",
+        "name",
+        "type",
+        "zh_hant",
+        "zh_hans",
+        "aliases",
+        "ambiguous_aliases",
+        "context",
+        "parent",
+        "source",
+        "uncertain",
+    }
     for path in sorted(directory.glob("*.yaml")):
         records = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         if not isinstance(records, list):
@@ -74,6 +85,11 @@ def load_entities(directory: Path | None = None) -> dict[str, KbEntity]:
             entity_id = str(record["id"])
             if entity_id in entities:
                 raise KnowledgeBaseError(f"{path.name}: duplicate id {entity_id!r}")
+            stray = [k for k, v in record.items() if k not in known and v is None]
+            if stray:
+                raise KnowledgeBaseError(
+                    f"{path.name}: {entity_id}: key(s) {stray} without value (unquoted comma?)"
+                )
             if record.get("type") not in ENTITY_TYPES:
                 raise KnowledgeBaseError(f"{path.name}: {entity_id}: unknown type {record.get('type')!r}")
             entities[entity_id] = KbEntity(
