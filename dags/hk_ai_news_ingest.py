@@ -71,11 +71,11 @@ def hk_ai_news_ingest():
         return run_checks()
 
     @task(outlets=[WAREHOUSE])
-    def refresh_marts() -> dict:
-        """Recompute stored marts; views are always current."""
+    def refresh_marts(**context) -> dict:
+        """Recompute the mart rows of the weeks this run touched."""
         from hkai import pipeline
 
-        return pipeline.refresh()
+        return pipeline.refresh(context["run_id"])
 
     @task(trigger_rule="all_done")
     def source_health(**context) -> dict:

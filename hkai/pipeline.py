@@ -173,11 +173,12 @@ def cluster_stories() -> dict[str, int]:
     return result
 
 
-def refresh() -> dict[str, int]:
+def refresh(run_id: str | None = None) -> dict[str, int]:
+    """Refresh the marts for the weeks this run touched (every week when run_id is None)."""
     from warehouse.db import get_engine
     from warehouse.marts import refresh_marts
 
-    return refresh_marts(get_engine())
+    return refresh_marts(get_engine(), run_id)
 
 
 def run_all(run_id: str | None = None, sources: list[str] | None = None) -> dict[str, Any]:
@@ -187,7 +188,7 @@ def run_all(run_id: str | None = None, sources: list[str] | None = None) -> dict
     crawls = [crawl(name, run_id) for name in (sources or crawlable_sources())]
     loaded = tag_and_load(run_id)
     clusters = cluster_stories()
-    marts = refresh()
+    marts = refresh(run_id)
     return {
         "run_id": run_id,
         "crawls": [c.__dict__ for c in crawls],

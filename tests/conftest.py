@@ -28,16 +28,9 @@ def hkai_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _fresh_postgres(url: str) -> str:
     """A new empty database on the test server, so tests never share state."""
-    import uuid
+    from warehouse.db import create_scratch_database
 
-    from sqlalchemy import create_engine, text
-
-    name = f"hkai_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.rsplit("/", 1)[0] + f"/{name}"
+    return create_scratch_database(url, "hkai_test")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -68,3 +68,17 @@ def downgrade(url: str | None = None, revision: str = "base") -> None:
         config = _alembic_config(engine)
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def create_scratch_database(server_url: str, prefix: str = "hkai_scratch") -> str:
+    """Create an empty database on a PostgreSQL server and return its URL (tests and benchmarks)."""
+    import uuid
+
+    from sqlalchemy import text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"

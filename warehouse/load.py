@@ -214,40 +214,35 @@ def _article_row(record: dict[str, Any], run_id: str) -> dict[str, Any]:
     }
 
 
-def _replace_tags(conn: Connection, article_id: int, record: dict[str, Any]) -> int:
-    """Tags are replaced whole, so reloading an article never leaves stale tags behind."""
-    for model in (ArticleEntity, ArticleSector, ArticleTheme):
-        conn.execute(delete(model).where(model.article_id == article_id))
+def _tag_rows(
+    article_id: int, record: dict[str, Any]
+) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """Entity, candidate-entity, sector and theme rows for one tagged article."""
     evidence = record.get("evidence") or {}
-    entity_rows, candidates = [], 0
+    entity_rows: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []
     for entity in record.get("entities") or []:
         entity_id = entity.get("kb_id")
-        if not entity_id:
-            continue
-        entity_rows.append(
-            {
-                "article_id": article_id,
-                "entity_id": entity_id,
-                "mentions": entity.get("mentions", []),
-                "evidence": (evidence.get("entities") or {}).get(entity_id, []),
-            }
-        )
+        if entity_id:
+            entity_rows.append(
+                {
+                    "article_id": article_id,
+                    "entity_id": entity_id,
+                    "mentions": entity.get("mentions", []),
+                    "evidence": (evidence.get("entities") or {}).get(entity_id, []),
+                }
+            )
     for candidate in record.get("candidates") or []:
         entity_id = f"cand:{candidate['type']}:{candidate['name']}"[:120]
-        upsert(
-            conn,
-            Entity.__table__,
-            [
-                {
-                    "id": entity_id,
-                    "name": candidate["name"],
-                    "type": candidate["type"],
-                    "zh_hant": None,
-                    "zh_hans": None,
-                    "status": "candidate",
-                }
-            ],
-            ["id"],
+        candidates.append(
+            {
+                "id": entity_id,
+                "name": candidate["name"][:300],
+                "type": candidate["type"],
+                "zh_hant": None,
+                "zh_hans": None,
+                "status": "candidate",
+            }
         )
         entity_rows.append(
             {
@@ -257,43 +252,62 @@ def _replace_tags(conn: Connection, article_id: int, record: dict[str, Any]) -> 
                 "evidence": [],
             }
         )
-        candidates += 1
-    if entity_rows:
-        conn.execute(ArticleEntity.__table__.insert(), entity_rows)
-    confidence = record.get("sector_confidence") or {}
+    sector_conf = record.get("sector_confidence") or {}
     sector_rows = [
         {
             "article_id": article_id,
-            "sector": s,
-            "confidence": float(confidence.get(s, 0.5)),
-            "evidence": (evidence.get("sectors") or {}).get(s, []),
+            "sector": sector,
+            "confidence": float(sector_conf.get(sector, 0.5)),
+            "evidence": (evidence.get("sectors") or {}).get(sector, []),
         }
-        for s in record.get("sectors") or []
+        for sector in dict.fromkeys(record.get("sectors") or [])
     ]
-    if sector_rows:
-        conn.execute(ArticleSector.__table__.insert(), sector_rows)
-    confidence = record.get("theme_confidence") or {}
+    theme_conf = record.get("theme_confidence") or {}
     theme_rows = [
         {
             "article_id": article_id,
-            "theme": t,
-            "confidence": float(confidence.get(t, 0.5)),
-            "evidence": (evidence.get("themes") or {}).get(t, []),
+            "theme": theme,
+            "confidence": float(theme_conf.get(theme, 0.5)),
+            "evidence": (evidence.get("themes") or {}).get(theme, []),
         }
-        for t in record.get("themes") or []
+        for theme in dict.fromkeys(record.get("themes") or [])
     ]
-    if theme_rows:
-        conn.execute(ArticleTheme.__table__.insert(), theme_rows)
-    return candidates
+    return entity_rows, candidates, sector_rows, theme_rows
 
 
-def _load_one(conn: Connection, record: dict[str, Any], run_id: str) -> int:
-    row = _article_row(record, run_id)
-    upsert(conn, Article.__table__, [row], ["canonical_url"])
-    article_id = conn.execute(
-        select(Article.id).where(Article.canonical_url == row["canonical_url"])
-    ).scalar_one()
-    return _replace_tags(conn, article_id, record)
+def _load_chunk(conn: Connection, records: list[dict[str, Any]], run_id: str) -> int:
+    """Upsert a chunk of articles and replace their tags whole; returns candidate count."""
+    unique = {r["canonical_url"]: r for r in records}  # one row per key per statement
+    rows = [_article_row(r, run_id) for r in unique.values()]
+    upsert(conn, Article.__table__, rows, ["canonical_url"])
+    ids = dict(
+        conn.execute(
+            select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(list(unique)))
+        ).all()
+    )
+    article_ids = list(ids.values())
+    for model in (ArticleEntity, ArticleSector, ArticleTheme):
+        conn.execute(delete(model).where(model.article_id.in_(article_ids)))
+    entities, candidates, sectors, themes = [], {}, [], []
+    for url, record in unique.items():
+        e_rows, c_rows, s_rows, t_rows = _tag_rows(ids[url], record)
+        seen = set()
+        for row in e_rows:  # one row per (article, entity)
+            if row["entity_id"] not in seen:
+                seen.add(row["entity_id"])
+                entities.append(row)
+        candidates.update({c["id"]: c for c in c_rows})
+        sectors += s_rows
+        themes += t_rows
+    if candidates:
+        upsert(conn, Entity.__table__, list(candidates.values()), ["id"])
+    for model, payload in ((ArticleEntity, entities), (ArticleSector, sectors), (ArticleTheme, themes)):
+        if payload:
+            conn.execute(model.__table__.insert(), payload)
+    return len(candidates)
+
+
+LOAD_ERRORS = (IntegrityError, DBAPIError, KeyError, ValueError, TypeError)
 
 
 def load_articles(
@@ -301,20 +315,45 @@ def load_articles(
     records: Iterable[dict[str, Any]],
     run_id: str,
     validators: dict[str, dict[str, dict[str, str]]] | None = None,
+    chunk_size: int = 500,
 ) -> LoadReport:
-    """Upsert tagged articles and their tags, and the feed validators, in one transaction."""
+    """Upsert tagged articles and their tags, and the feed validators, in one transaction.
+
+    Chunks are written with multi-row statements in a savepoint; a chunk that fails is retried row
+    by row, so only the offending rows are rejected, each named by its URL.
+    """
     report = LoadReport()
-    with engine.begin() as conn:
-        for record in records:
+
+    def flush(conn: Connection, batch: list[dict[str, Any]]) -> None:
+        try:
+            with conn.begin_nested():
+                report.candidates += _load_chunk(conn, batch, run_id)
+            report.articles += len({r["canonical_url"] for r in batch})
+            return
+        except LOAD_ERRORS:
+            pass
+        for record in batch:
             try:
                 with conn.begin_nested():
-                    report.candidates += _load_one(conn, record, run_id)
+                    report.candidates += _load_chunk(conn, [record], run_id)
                 report.articles += 1
-            except (IntegrityError, DBAPIError, KeyError, ValueError, TypeError) as exc:
-                message = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
+            except LOAD_ERRORS as exc:
+                message = (
+                    str(getattr(exc, "orig", exc)).splitlines()[0][:200] if str(exc) else type(exc).__name__
+                )
                 url = record.get("canonical_url") or record.get("url") or "?"
                 report.rejected.append(f"{url}: {type(exc).__name__}: {message}")
                 log.warning("rejected article %s: %s", url, message)
+
+    with engine.begin() as conn:
+        batch: list[dict[str, Any]] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= chunk_size:
+                flush(conn, batch)
+                batch = []
+        if batch:
+            flush(conn, batch)
         for source, urls in (validators or {}).items():
             save_validators(conn, source, urls)
     return report
