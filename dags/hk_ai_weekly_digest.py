@@ -42,9 +42,10 @@ def hk_ai_weekly_digest():
 
         rendered = render_week(week)
         for item in rendered["digests"]:
-            print(
-                f"digest preview for {item['recipient']}: file://{item['html']} ({item['stories']} stories)"
-            )
+            print(f"digest for {item['recipient']}: {item['stories']} stories")
+            print(f"  preview: file://{item['html']}")
+            if item.get("png"):
+                print(f"  screenshot: file://{item['png']}")
         return rendered
 
     @task

@@ -105,6 +105,22 @@ def render_week(week: str | date | None = None) -> dict[str, Any]:
     return {"week_start": week_start.isoformat(), "digests": outputs}
 
 
+def _screenshot(eml: Path) -> str | None:
+    """A PNG preview when Chromium is installed; a missing browser never blocks the digest."""
+    from digest.preview import chromium_path, screenshot
+
+    if os.environ.get("HKAI_DIGEST_SCREENSHOT", "1") == "0" or chromium_path() is None:
+        return None
+    try:
+        report = screenshot(eml)
+    except Exception as exc:  # a preview problem is logged, the digest still goes out
+        log.warning("digest preview failed for %s: %s", eml.name, exc)
+        return None
+    if report.broken_images:
+        log.warning("digest preview %s has broken images: %s", eml.name, report.broken_images)
+    return str(report.screenshot)
+
+
 def deliver(rendered: dict[str, Any], *, send: bool = True) -> dict[str, Any]:
     """Send each rendered .eml once; without an SMTP connection (or send=False) it is a dry run."""
     from digest.send import send_message, smtp_settings

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from transforms.dates import as_hkt
-from warehouse.models import Article, ArticleEntity, ArticleSector, Entity
+from warehouse.models import Article, ArticleEntity, ArticleSector, Entity, SourceRow, StoryCluster
 
 ENTITY_WEIGHT = {
     "government-body": 1.0,
@@ -56,6 +56,11 @@ class DigestContent:
     @property
     def week_end(self) -> date:
         return self.week_start + timedelta(days=6)
+
+
+def _outlet(title: str) -> str:
+    """Short outlet name from a source title: 'RTHK English news (local, …)' → 'RTHK English news'."""
+    return title.split(":")[0].split(" (")[0].strip()
 
 
 def latest_week(engine: Engine) -> date | None:
@@ -118,6 +123,20 @@ def select_content(
                 )
             ):
                 sector_tags[article_id].append(sector)
+        outlets = {
+            name: _outlet(title) for name, title in conn.execute(select(SourceRow.name, SourceRow.title))
+        }
+        cluster_ids = sorted({a.cluster_id for a in articles if a.cluster_id})
+        clusters = (
+            {
+                c.cluster_id: c
+                for c in conn.execute(
+                    select(StoryCluster).where(StoryCluster.cluster_id.in_(cluster_ids))
+                ).scalars()
+            }
+            if cluster_ids
+            else {}
+        )
         history = dict(
             conn.execute(
                 text("SELECT entity_id, MIN(week_start) FROM mart_weekly_entity_mentions GROUP BY entity_id")
@@ -139,19 +158,28 @@ def select_content(
             novelty = sum(
                 1 for e, _, _ in tags[article.id] if str(history.get(e, ""))[:10] == str(week_start)
             )
-            score = round(2.0 * article.relevance + 0.5 * importance + 0.5 * novelty, 3)
+            cluster_size = clusters[article.cluster_id].outlets if article.cluster_id in clusters else 1
+            score = round(
+                2.0 * article.relevance + 0.5 * importance + 0.5 * novelty + 1.0 * (cluster_size - 1), 3
+            )
             published = as_hkt(article.published_at.replace(tzinfo=UTC)) if article.published_at else None
             why_parts = []
             if names:
                 why_parts.append("entities: " + ", ".join(names[:4]))
             if sector_tags[article.id]:
                 why_parts.append("sectors: " + ", ".join(sorted(sector_tags[article.id])))
+            cluster = clusters.get(article.cluster_id or "")
+            if cluster is not None and cluster.articles > 1:
+                why_parts.append(
+                    f"{cluster.articles} articles from {cluster.outlets} outlet(s), "
+                    f"first reported by {outlets.get(cluster.first_source or '', cluster.first_source)}"
+                )
             why_parts.append(f"relevance {article.relevance:.2f}")
             story = Story(
                 article_id=article.id,
                 title=article.title,
                 url=article.url,
-                source=article.source,
+                source=outlets.get(article.source, article.source),
                 language=article.language,
                 published=published.strftime("%a %d %b %H:%M HKT") if published else "",
                 extract=_extract(article.body),

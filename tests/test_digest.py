@@ -163,3 +163,22 @@ def test_failed_send_is_reported_and_retry_sends(hkai_env: Path, monkeypatch: py
     rendered = render_week("2025-11-24")
     with pytest.raises(RuntimeError, match="failed to send"):
         deliver(rendered)
+
+
+def test_digest_renders_in_headless_chromium(hkai_env: Path) -> None:
+    from digest.preview import EXPECTED_SECTIONS, chromium_path, screenshot
+
+    if chromium_path() is None:
+        if __import__("os").environ.get("CI"):
+            pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    _load_week(hkai_env)
+    rendered = render_week("2025-11-24")
+    eml = Path(rendered["digests"][0]["eml"])
+    report = screenshot(eml, hkai_env / "out" / "digest.png")
+    assert set(EXPECTED_SECTIONS) <= set(report.sections)
+    assert report.images >= 2 and report.broken_images == []
+    assert report.screenshot.stat().st_size > 10_000
+    keep = Path(__file__).resolve().parent.parent / "out"
+    keep.mkdir(exist_ok=True)
+    (keep / "digest-test-screenshot.png").write_bytes(report.screenshot.read_bytes())
