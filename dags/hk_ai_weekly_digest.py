@@ -1,7 +1,9 @@
 """
 ### Hong Kong AI news: weekly digest
 
-Mondays 09:00 Hong Kong time: select the previous ISO week's stories from the warehouse,
+Mondays 09:00 Hong Kong time, and data-aware: a warehouse update (the ingest DAG's marts asset)
+also triggers it, so a digest that could not go out on Monday goes out as soon as the data is
+there; a run with nothing left to send skips. Each run selects the previous ISO week's stories,
 render one digest per subscriber (HTML + text + charts, written to `out/digests/`), then send
 each over the `smtp_default` connection exactly once. Without an SMTP connection it is a dry run
 that only writes the `.eml` files.
@@ -10,11 +12,15 @@ that only writes the `.eml` files.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+
+WAREHOUSE = Asset("x-hkai://warehouse/marts")
 
 
 @dag(
-    schedule="0 9 * * 1",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 9 * * 1", timezone="Asia/Hong_Kong"), assets=[WAREHOUSE]
+    ),
     start_date=pendulum.datetime(2025, 11, 3, tz="Asia/Hong_Kong"),
     catchup=False,
     max_active_runs=1,
@@ -27,13 +33,19 @@ def hk_ai_weekly_digest():
     @task
     def select_week(**context) -> str:
         """The ISO week to report: `params.week` if given, else the week before this run."""
-        from digest.pipeline import previous_week, resolve_week
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from digest.pipeline import pending_recipients, previous_week, resolve_week
 
         requested = context["params"].get("week")
         if requested:
             return resolve_week(requested).isoformat()
         moment = context.get("logical_date") or context["dag_run"].run_after
-        return previous_week(moment).isoformat()
+        week = previous_week(moment)
+        run_type = context["dag_run"].run_type
+        if str(getattr(run_type, "value", run_type)) == "asset_triggered" and not pending_recipients(week):
+            raise AirflowSkipException(f"every digest for the week of {week} has been sent")
+        return week.isoformat()
 
     @task
     def render(week: str) -> dict:

@@ -53,6 +53,22 @@ def previous_week(moment: datetime) -> date:
     return week_start_hkt(moment) - timedelta(days=7)
 
 
+def pending_recipients(week_start: date) -> list[str]:
+    """Subscribers whose digest for this week has not been sent yet."""
+    from warehouse.db import get_engine
+    from warehouse.models import DigestDelivery
+
+    with get_engine().connect() as conn:
+        sent = set(
+            conn.execute(
+                select(DigestDelivery.recipient).where(
+                    DigestDelivery.week_start == week_start, DigestDelivery.status == "sent"
+                )
+            ).scalars()
+        )
+    return [r["email"] for r in recipients() if r["email"] not in sent]
+
+
 def _slug(email: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
 

@@ -53,8 +53,9 @@ def test_digest_structure_and_schedule(dagbag) -> None:  # type: ignore[no-untyp
     dag = dagbag.dags["hk_ai_weekly_digest"]
     assert set(dag.task_dict) == {"select_week", "render", "send"}
     assert dag.task_dict["render"].downstream_task_ids == {"send"}
-    assert "expression='0 9 * * 1'" in repr(dag.timetable)
-    assert "Asia/Hong_Kong" in repr(dag.timetable)
+    timetable = repr(dag.timetable)
+    assert "0 9 * * 1" in timetable and "Asia/Hong_Kong" in timetable
+    assert "x-hkai://warehouse/marts" in timetable  # data-aware on the warehouse asset
 
 
 def test_dag_files_import_no_heavy_modules() -> None:

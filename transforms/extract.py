@@ -215,16 +215,38 @@ def _strip_suffix(title: str, suffixes: tuple[str, ...]) -> str:
     return title
 
 
+# Lines that are page furniture, not article text, whatever the site: calls to action, sharing,
+# comment counters, copyright and teaser links. Applied to the generic extractor's output only.
+_BOILERPLATE_LINE = re.compile(
+    r"^\s*(read more|related( articles| stories)?:?$|more:|see also|also read|don't miss|most read|most popular|"
+    r"follow (us|\w+ on)|share (this|on)|sign up|subscribe|newsletter|advertisement|filed under|tags?:|"
+    r"tell us what|if you enjoyed|thank you\.?$|copyright|©|all rights reserved|\d+\s+comments?$|comments?$|"
+    r"click here|watch:|listen:|photo:|image:|getty images|延伸閱讀|相關新聞|相關文章|熱門新聞|訂閱|分享到)",
+    re.IGNORECASE,
+)
+_TEASER_LINE = re.compile(r"\[[A-Z ]{4,}\]\s*\|?$")
+SHORT_PRECISE_OUTPUT = 500
+
+
+def strip_boilerplate(text: str) -> str:
+    return "\n".join(
+        line
+        for line in text.split("\n")
+        if line.strip() and not _BOILERPLATE_LINE.match(line) and not _TEASER_LINE.search(line)
+    )
+
+
 def _trafilatura(html_text: str, url: str) -> str:
+    """trafilatura in precision mode; when that keeps very little, its balanced mode if it finds
+    at least twice as much (precision mode sometimes drops most of a long article)."""
     import trafilatura
 
-    text = trafilatura.extract(
-        html_text,
-        url=url,
-        favor_precision=True,
-        include_comments=False,
-    )
-    return text or ""
+    precise = trafilatura.extract(html_text, url=url, favor_precision=True, include_comments=False) or ""
+    if len(precise) < SHORT_PRECISE_OUTPUT:
+        balanced = trafilatura.extract(html_text, url=url, include_comments=False) or ""
+        if len(balanced) > 2 * len(precise):
+            precise = balanced
+    return strip_boilerplate(precise)
 
 
 def _htmldate(html_text: str) -> datetime | None:
@@ -278,12 +300,13 @@ def extract_article(
     nd = next_data(doc)
     nd_article = next_data_article(nd) if nd else None
 
-    # Body. JSON-LD articleBody is sometimes only a summary: trust it when the site declared no
-    # selectors only if it is not much shorter than what trafilatura finds in the page.
+    # Body. On a known site (selectors declared) structured data comes first. On an unknown site
+    # JSON-LD articleBody is sometimes a summary or carries captions, so the generic extractor's
+    # text is kept unless articleBody is much longer (the extractor then cut the article short).
     ld_body = clean_text(ld["articleBody"]) if ld and isinstance(ld.get("articleBody"), str) else ""
     if len(ld_body) >= MIN_BODY_CHARS and not rules.body:
         generic = clean_text(_trafilatura(raw, url))
-        if len(ld_body) < 0.6 * len(generic):
+        if len(generic) >= MIN_BODY_CHARS and len(ld_body) < 1.5 * len(generic):
             ld_body = ""
             result.body, result.body_method = generic, "trafilatura"
     if result.body:
