@@ -246,8 +246,14 @@ class ArticleSpider(scrapy.Spider):
         }
 
     def on_error(self, failure: Any) -> None:
+        from scrapy.exceptions import IgnoreRequest
+
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            self.count("robots_forbidden")  # the site asked us not to: polite, not an error
+            self.logger.info("skipped by robots.txt: %s", url)
+            return
         if request is not None and request.meta.get("hkai_listing"):
             self.count("listing_errors")
         response = getattr(failure.value, "response", None)
