@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from hkai.config import REPO_ROOT

@@ -279,15 +279,16 @@ def _load_chunk(conn: Connection, records: list[dict[str, Any]], run_id: str) ->
     """Upsert a chunk of articles and replace their tags whole; returns candidate count."""
     unique = {r["canonical_url"]: r for r in records}  # one row per key per statement
     rows = [_article_row(r, run_id) for r in unique.values()]
+    existing = list(conn.execute(select(Article.id).where(Article.canonical_url.in_(list(unique)))).scalars())
     upsert(conn, Article.__table__, rows, ["canonical_url"])
     ids = dict(
         conn.execute(
             select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(list(unique)))
         ).all()
     )
-    article_ids = list(ids.values())
-    for model in (ArticleEntity, ArticleSector, ArticleTheme):
-        conn.execute(delete(model).where(model.article_id.in_(article_ids)))
+    if existing:  # only reloaded articles can have tags to replace
+        for model in (ArticleEntity, ArticleSector, ArticleTheme):
+            conn.execute(delete(model).where(model.article_id.in_(existing)))
     entities, candidates, sectors, themes = [], {}, [], []
     for url, record in unique.items():
         e_rows, c_rows, s_rows, t_rows = _tag_rows(ids[url], record)
