@@ -132,3 +132,14 @@ def test_hkai_sources_json_lists_the_registry(capsys: pytest.CaptureFixture[str]
     records = json.loads(capsys.readouterr().out)
     assert len(records) == len(sources())
     assert {"name", "kind", "languages", "start_urls", "verified"} <= set(records[0])
+
+
+def test_real_cloudflare_challenge_is_detected_as_a_bot_wall() -> None:
+    from spiders.middlewares import bot_wall_reason
+
+    body = gzip.decompress((HERE / "fixtures" / "inmedia-cloudflare-challenge.html.gz").read_bytes())
+    assert bot_wall_reason(403, body, {b"Server": [b"cloudflare"]}) == "403 bot challenge"
+    assert bot_wall_reason(200, body) == "challenge page"
+    assert bot_wall_reason(202, b"<html><script>challenge()</script></html>") == "202 JavaScript challenge"
+    real_article = gzip.decompress((SNAPSHOT / next(m["file"] for m in MANIFEST if m["kind"] == "page")).read_bytes())
+    assert bot_wall_reason(200, real_article) is None

@@ -111,17 +111,58 @@ def table(results: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+_URL_DATE = re.compile(r"(20\d{2})(\d{2})(\d{2})")
+
+
+def _norm_title(text: str) -> str:
+    return re.sub(r"[\s\u3000|｜丨︱│]+", "", text or "")
+
+
+def hk_accuracy(pages_dir: Path) -> dict[str, float]:
+    """Title accuracy against each saved page's own metadata title, and publication-date accuracy
+    (same day in HKT) against the date embedded in the article URL, on real Hong Kong pages."""
+    from spiders.registry import rules_for_url
+    from transforms.extract import ExtractionError, extract_article
+
+    titles = title_ok = dates = date_ok = 0
+    for line in (pages_dir / "MANIFEST.jsonl").read_text(encoding="utf-8").splitlines():
+        meta = json.loads(line)
+        html = gzip.decompress((pages_dir / meta["file"]).read_bytes())
+        try:
+            result = extract_article(html, meta["url"], rules=rules_for_url(meta["url"]))
+        except ExtractionError:
+            result = None
+        if meta.get("title_in_metadata"):
+            titles += 1
+            ours, theirs = _norm_title(result.title if result else ""), _norm_title(meta["title_in_metadata"])
+            title_ok += bool(ours) and (ours == theirs or ours in theirs or theirs in ours)
+        match = _URL_DATE.search(meta["url"])
+        if match:
+            dates += 1
+            date_ok += bool(result and result.published and
+                            result.published.strftime("%Y%m%d") == "".join(match.groups()))
+    return {"title_accuracy": title_ok / titles if titles else 0.0, "titles": titles,
+            "date_accuracy": date_ok / dates if dates else 0.0, "dates": dates}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("bench_dir", nargs="?", type=Path, default=DEFAULT_BENCH)
     parser.add_argument("--limit", type=int)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--hk-pages", type=Path, default=REPO_ROOT.parent / "shared" / "fixtures" / "pages",
+                        help="saved Hong Kong pages (MANIFEST.jsonl) for title and date accuracy")
     args = parser.parse_args(argv)
     if not (args.bench_dir / "ground-truth.json").exists():
         print(f"benchmark data not found in {args.bench_dir}", file=sys.stderr)
         return 2
     results = run(args.bench_dir, args.limit)
     print(table(results))
+    if (args.hk_pages / "MANIFEST.jsonl").exists():
+        hk = hk_accuracy(args.hk_pages)
+        print(f"\nHong Kong pages: title accuracy {hk['title_accuracy']:.3f} ({hk['titles']} pages), "
+              f"date accuracy {hk['date_accuracy']:.3f} ({hk['dates']} pages with a date in the URL)")
+        results["hong_kong_pages"] = hk  # type: ignore[assignment]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0
