@@ -124,12 +124,16 @@ def tag_and_load(run_id: str) -> dict[str, Any]:
     """Tag every staged item and upsert it with its tags, in one transaction."""
     from transforms.tagging import default_tagger, tag_record
     from warehouse.db import get_engine
-    from warehouse.load import load_articles
+    from warehouse.load import load_articles, record_load_audit
 
     items, validators = read_staged(run_id)
     tagger = default_tagger()
     tagged = [tag_record(item, tagger) for item in items]
-    report = load_articles(get_engine(), tagged, run_id, validators)
+    engine = get_engine()
+    report = load_articles(engine, tagged, run_id, validators)
+    record_load_audit(
+        engine, run_id, staged=len(items), loaded=report.articles, rejected=len(report.rejected)
+    )
     summary = {
         "staged": len(items),
         "loaded": report.articles,

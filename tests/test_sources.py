@@ -141,5 +141,7 @@ def test_real_cloudflare_challenge_is_detected_as_a_bot_wall() -> None:
     assert bot_wall_reason(403, body, {b"Server": [b"cloudflare"]}) == "403 bot challenge"
     assert bot_wall_reason(200, body) == "challenge page"
     assert bot_wall_reason(202, b"<html><script>challenge()</script></html>") == "202 JavaScript challenge"
-    real_article = gzip.decompress((SNAPSHOT / next(m["file"] for m in MANIFEST if m["kind"] == "page")).read_bytes())
+    real_article = gzip.decompress(
+        (SNAPSHOT / next(m["file"] for m in MANIFEST if m["kind"] == "page")).read_bytes()
+    )
     assert bot_wall_reason(200, real_article) is None

@@ -239,3 +239,39 @@ def test_sqlite_and_postgresql_give_identical_marts(tmp_path) -> None:  # type: 
     assert results[0]["mart_weekly_entity_mentions"], "the sample must produce mentions"
     for name in results[0]:
         assert results[0][name] == results[1][name], name
+
+
+def test_quality_gate_catches_lost_rows_and_bad_values(warehouse_url: str) -> None:
+    from warehouse.checks import QualityCheckFailed, run_checks
+    from warehouse.load import record_load_audit
+
+    upgrade(warehouse_url)
+    engine = get_engine(warehouse_url)
+    with engine.begin() as conn:
+        sync_sources(conn, [_Source()])
+        conn.execute(
+            Entity.__table__.insert(),
+            [
+                {
+                    "id": "cyberport",
+                    "name": "Cyberport",
+                    "type": "organisation",
+                    "zh_hant": None,
+                    "zh_hans": None,
+                    "status": "kb",
+                }
+            ],
+        )
+    report = load_articles(engine, [_record(n) for n in range(5)], "run-1")
+    record_load_audit(engine, "run-1", staged=5, loaded=report.articles, rejected=0)
+    assert run_checks(engine)["row count vs previous run"] == 0
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM article_entities"))
+        conn.execute(text("DELETE FROM articles WHERE title = 'Story 0'"))
+    record_load_audit(engine, "run-2", staged=3, loaded=1, rejected=0)  # 2 staged items unaccounted for
+    with pytest.raises(QualityCheckFailed, match="row count"):
+        run_checks(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE entities SET type = 'place' WHERE id = 'cyberport'"))
+    with pytest.raises(QualityCheckFailed, match="entities.type accepted values"):
+        run_checks(engine)

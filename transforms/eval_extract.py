@@ -139,10 +139,15 @@ def hk_accuracy(pages_dir: Path) -> dict[str, float]:
         match = _URL_DATE.search(meta["url"])
         if match:
             dates += 1
-            date_ok += bool(result and result.published and
-                            result.published.strftime("%Y%m%d") == "".join(match.groups()))
-    return {"title_accuracy": title_ok / titles if titles else 0.0, "titles": titles,
-            "date_accuracy": date_ok / dates if dates else 0.0, "dates": dates}
+            date_ok += bool(
+                result and result.published and result.published.strftime("%Y%m%d") == "".join(match.groups())
+            )
+    return {
+        "title_accuracy": title_ok / titles if titles else 0.0,
+        "titles": titles,
+        "date_accuracy": date_ok / dates if dates else 0.0,
+        "dates": dates,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,8 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bench_dir", nargs="?", type=Path, default=DEFAULT_BENCH)
     parser.add_argument("--limit", type=int)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
-    parser.add_argument("--hk-pages", type=Path, default=REPO_ROOT.parent / "shared" / "fixtures" / "pages",
-                        help="saved Hong Kong pages (MANIFEST.jsonl) for title and date accuracy")
+    parser.add_argument(
+        "--hk-pages",
+        type=Path,
+        default=REPO_ROOT.parent / "shared" / "fixtures" / "pages",
+        help="saved Hong Kong pages (MANIFEST.jsonl) for title and date accuracy",
+    )
     args = parser.parse_args(argv)
     if not (args.bench_dir / "ground-truth.json").exists():
         print(f"benchmark data not found in {args.bench_dir}", file=sys.stderr)
@@ -160,8 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     if (args.hk_pages / "MANIFEST.jsonl").exists():
         hk = hk_accuracy(args.hk_pages)
-        print(f"\nHong Kong pages: title accuracy {hk['title_accuracy']:.3f} ({hk['titles']} pages), "
-              f"date accuracy {hk['date_accuracy']:.3f} ({hk['dates']} pages with a date in the URL)")
+        print(
+            f"\nHong Kong pages: title accuracy {hk['title_accuracy']:.3f} ({hk['titles']} pages), "
+            f"date accuracy {hk['date_accuracy']:.3f} ({hk['dates']} pages with a date in the URL)"
+        )
         results["hong_kong_pages"] = hk  # type: ignore[assignment]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

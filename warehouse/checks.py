@@ -51,7 +51,18 @@ def run_checks(engine: Engine | None = None) -> dict[str, int]:
 
 
 def _row_count_drop(conn) -> int:  # type: ignore[no-untyped-def]
-    """Articles never disappear: fewer rows than the items ever loaded means rows were lost."""
+    """Against the previous load: the article total never shrinks, and the latest load stored or
+    rejected (with a reason) every item it staged. Returns the number of rows unaccounted for."""
+    audits = conn.execute(
+        text(
+            "SELECT staged, loaded, rejected, articles_total FROM load_audits ORDER BY loaded_at DESC LIMIT 2"
+        )
+    ).all()
     total = int(conn.execute(text("SELECT COUNT(*) FROM articles")).scalar_one())
-    distinct_runs = int(conn.execute(text("SELECT COUNT(DISTINCT loaded_run_id) FROM articles")).scalar_one())
-    return 1 if distinct_runs and total == 0 else 0
+    if not audits:
+        return 0
+    latest = audits[0]
+    missing = max(0, latest.staged - latest.loaded - latest.rejected)
+    if len(audits) == 2 and total < audits[1].articles_total:
+        missing += audits[1].articles_total - total
+    return missing

@@ -360,6 +360,23 @@ def load_articles(
     return report
 
 
+def record_load_audit(engine: Engine, run_id: str, *, staged: int, loaded: int, rejected: int) -> None:
+    """What one load staged, stored and rejected, with the article total after it (quality gate input)."""
+    from warehouse.models import LoadAudit
+
+    with engine.begin() as conn:
+        total = int(conn.execute(select(func.count()).select_from(Article)).scalar_one())
+        row = {
+            "run_id": run_id,
+            "staged": staged,
+            "loaded": loaded,
+            "rejected": rejected,
+            "articles_total": total,
+            "loaded_at": datetime.now(UTC).replace(tzinfo=None),
+        }
+        upsert(conn, LoadAudit.__table__, [row], ["run_id"])
+
+
 def count_rows(engine: Engine, model: Any) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(model)).scalar_one())

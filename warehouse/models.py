@@ -189,6 +189,18 @@ class EntitySpike(Base):
     score: Mapped[float] = mapped_column(Float)
 
 
+class LoadAudit(Base):
+    """One row per load: what was staged, stored and rejected, and the article total after it."""
+
+    __tablename__ = "load_audits"
+    run_id: Mapped[str] = mapped_column(String(250), primary_key=True)
+    staged: Mapped[int] = mapped_column(Integer)
+    loaded: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    articles_total: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class DigestDelivery(Base):
     """Exactly-once record: a digest for (recipient, week) is sent at most once."""
 
