@@ -1,20 +1,28 @@
-# The official Airflow image with this project installed (extend, don't replace: pip runs as `airflow`).
-FROM apache/airflow:3.3.2-python3.11
+# The official Airflow image with the hkai package installed on top.
+# Build: docker compose build   (docker-compose.yml uses this file for every Airflow service)
+ARG AIRFLOW_VERSION=3.3.2
+FROM apache/airflow:${AIRFLOW_VERSION}-python3.11
+ARG AIRFLOW_VERSION
 
-USER root
-RUN apt-get update \
- && apt-get install -y --no-install-recommends chromium fonts-wqy-zenhei \
- && rm -rf /var/lib/apt/lists/*
+# The image's default user is `airflow`; pip refuses to run as root in this image.
 USER airflow
 
-COPY --chown=airflow:root pyproject.toml README.md /opt/hkai/
-COPY --chown=airflow:root hkai /opt/hkai/hkai
-COPY --chown=airflow:root spiders /opt/hkai/spiders
-COPY --chown=airflow:root transforms /opt/hkai/transforms
-COPY --chown=airflow:root warehouse /opt/hkai/warehouse
-COPY --chown=airflow:root digest /opt/hkai/digest
-COPY --chown=airflow:root snapshots /opt/hkai/snapshots
-RUN pip install --no-cache-dir "apache-airflow==3.3.2" "apache-airflow-providers-celery" /opt/hkai
+# The whole project (minus what .dockerignore drops) goes to one source directory. Pinning
+# apache-airflow in the same pip call stops our dependencies from silently up- or downgrading it.
+COPY --chown=airflow:0 . /opt/airflow/hkai
+RUN pip install --no-cache-dir \
+        "apache-airflow==${AIRFLOW_VERSION}" \
+        apache-airflow-providers-celery \
+        apache-airflow-providers-postgres \
+        apache-airflow-providers-fab \
+        /opt/airflow/hkai
+
+# DAG files are baked in (rebuild after changing them); data/ and out/ are created here so the
+# named volumes mounted over them start out owned by `airflow`.
+COPY --chown=airflow:0 dags/ /opt/airflow/dags/
+RUN mkdir -p /opt/airflow/data /opt/airflow/out
 
 ENV HKAI_CRAWL_MODE=live \
-    HKAI_SNAPSHOT_DIR=/opt/hkai/snapshots/demo
+    HKAI_DATA_DIR=/opt/airflow/data \
+    HKAI_OUT_DIR=/opt/airflow/out \
+    HKAI_SNAPSHOT_DIR=/opt/airflow/hkai/snapshots/demo

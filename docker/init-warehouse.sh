@@ -1,8 +1,12 @@
 #!/bin/bash
-# Runs once, when the PostgreSQL volume is first created: a separate database and role for the warehouse.
+# Mounted into /docker-entrypoint-initdb.d: the postgres image runs it once, when the data volume is
+# empty. It adds the warehouse next to Airflow's metadata database: a `hkai` role (password from
+# HKAI_WAREHOUSE_PASSWORD) that owns a `warehouse` database. To change the password later, use
+# ALTER ROLE: this script will not run again on an existing volume.
 set -euo pipefail
-psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
-  -v pw="$HKAI_WAREHOUSE_PASSWORD" <<-'SQL'
-	CREATE ROLE hkai LOGIN PASSWORD :'pw';
-	CREATE DATABASE warehouse OWNER hkai;
+
+psql --set ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
+     --set warehouse_password="$HKAI_WAREHOUSE_PASSWORD" <<'SQL'
+CREATE ROLE hkai LOGIN PASSWORD :'warehouse_password';
+CREATE DATABASE warehouse OWNER hkai;
 SQL

@@ -116,3 +116,24 @@ def test_english_and_chinese_coverage_of_one_story_cluster_together() -> None:
     clusters = cluster_articles([en, zh, other])
     assert sorted(len(c.members) for c in clusters) == [1, 2]
     assert next(c for c in clusters if len(c.members) == 2).summary()["languages"] == "en,zh-Hant"
+
+
+def test_no_false_merges_on_held_out_rthk_items() -> None:
+    """1–20 Nov 2025, distinct URLs only: different stories must stay apart (tests/data/clusters)."""
+    import feedparser
+
+    from transforms.dates import parse_date
+
+    manifest = [json.loads(line) for line in (SNAPSHOT / "manifest.jsonl").read_text().splitlines()]
+    items, seen = [], set()
+    for entry in (m for m in manifest if m["source"] == "rthk_zh" and m["kind"] == "feed"):
+        for e in feedparser.parse(gzip.decompress((SNAPSHOT / entry["file"]).read_bytes())).entries:
+            published = parse_date(e.published)
+            if published and published.month == 11 and published.day <= 20 and e.link not in seen:
+                seen.add(e.link)
+                items.append(
+                    ClusterInput(len(items), e.link, "rthk_zh", "zh-Hant", e.title, e.summary, published)
+                )
+    merged = [[m.title for m in c.members] for c in cluster_articles(items) if len(c.members) > 1]
+    assert len(items) > 2000
+    assert merged == []

@@ -2,7 +2,8 @@
 
 Two passes, merged with union-find:
 1. Near-duplicates (syndication, reprinted press releases): MinHash over character 5-grams of the
-   folded text, LSH at Jaccard >= NEAR_DUP_THRESHOLD. Character shingles work for Chinese and English.
+   folded text, LSH at Jaccard >= NEAR_DUP_THRESHOLD, for bodies of MIN_NEAR_DUP_CHARS or more.
+   Character shingles work for Chinese and English.
 2. Cross-language pairs: an English and a Chinese article within CROSS_LANG_WINDOW that share at least
    MIN_SHARED_ENTITIES specific knowledge-base entities (generic ones such as the HKSAR Government do
    not count), with entity-set Jaccard >= ENTITY_JACCARD, and no contradicting numbers when both
@@ -20,7 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-NEAR_DUP_THRESHOLD = 0.6
+NEAR_DUP_THRESHOLD = 0.7
+MIN_NEAR_DUP_CHARS = 100  # shorter texts (programme stubs, captions) give unreliable shingle sets
 NUM_PERM = 64
 SHINGLE = 5
 CROSS_LANG_WINDOW = timedelta(hours=72)
@@ -110,6 +112,8 @@ def near_duplicate_pairs(items: list[ClusterInput]) -> list[tuple[int, int]]:
     hashes: dict[int, MinHash] = {}
     pairs: list[tuple[int, int]] = []
     for item in items:
+        if len(item.body) < MIN_NEAR_DUP_CHARS:
+            continue
         minhash = MinHash(num_perm=NUM_PERM, seed=7)
         minhash.update_batch([s.encode("utf-8") for s in _shingles(f"{item.title}\n{item.body}")])
         for other in lsh.query(minhash):

@@ -236,6 +236,17 @@ def strip_boilerplate(text: str) -> str:
     )
 
 
+def _reads_like_prose(longer: str, shorter: str) -> bool:
+    """Whether what the balanced mode adds is paragraphs rather than a list of headlines or links."""
+    kept = set(shorter.split("\n"))
+    added = [line for line in longer.split("\n") if line.strip() and line not in kept]
+    if not added:
+        return False
+    size = sum(len(line) for line in added)
+    sentence_ends = sum(line.count(mark) for line in added for mark in ("。", ". ", "！", "？", "! ", "? "))
+    return size / len(added) >= 80 and sentence_ends * 250 >= size
+
+
 def _trafilatura(html_text: str, url: str) -> str:
     """trafilatura in precision mode; when that keeps very little, its balanced mode if it finds
     at least twice as much (precision mode sometimes drops most of a long article)."""
@@ -244,7 +255,7 @@ def _trafilatura(html_text: str, url: str) -> str:
     precise = trafilatura.extract(html_text, url=url, favor_precision=True, include_comments=False) or ""
     if len(precise) < SHORT_PRECISE_OUTPUT:
         balanced = trafilatura.extract(html_text, url=url, include_comments=False) or ""
-        if len(balanced) > 2 * len(precise):
+        if len(balanced) > 2 * len(precise) and _reads_like_prose(balanced, precise):
             precise = balanced
     return strip_boilerplate(precise)
 
