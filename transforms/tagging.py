@@ -28,7 +28,11 @@ _HAS_FULLWIDTH = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")  # ful
 _FLIGHT_AFTER = re.compile(r"\s?\d{2,4}\b")
 _AUTHORIZED_INSTITUTIONS = re.compile(r"authori[sz]ed institutions?|認可機構", re.IGNORECASE)
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-MAX_CHARS = 200_000  # longer bodies are cut: tags come from the first 200k characters
+MAX_CHARS = 200_000
+# Characters OpenCC would convert but Hong Kong Traditional text uses as they are (公里, 恒生, 伙伴, 余 surname, 電台).
+HK_TRADITIONAL_SHARED = frozenset(
+    "里恒伙余台内"
+)  # longer bodies are cut: tags come from the first 200k characters
 
 
 @lru_cache(maxsize=1)
@@ -36,6 +40,13 @@ def _s2t() -> Any:
     import opencc
 
     return opencc.OpenCC("s2t")
+
+
+@lru_cache(maxsize=1)
+def _s2hk() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2hk")
 
 
 @lru_cache(maxsize=1)
@@ -174,7 +185,13 @@ class Tagger:
         self.automaton.make_automaton()
         # Characters whose presence means Simplified → Traditional folding can create a match: the
         # Simplified forms of every pattern that differ from the Traditional ones.
-        simplified = {c for key in patterns for c in _t2s().convert(key) if _s2t().convert(c) != c}
+        # Characters Hong Kong Traditional also writes would open the gate on most articles: leave them out.
+        simplified = {
+            c
+            for key in patterns
+            for c in _t2s().convert(key)
+            if _s2t().convert(c) != c and _s2hk().convert(c) != c and c not in HK_TRADITIONAL_SHARED
+        }
         self.simplified_gate = (
             re.compile("[" + re.escape("".join(sorted(simplified))) + "]") if simplified else None
         )
