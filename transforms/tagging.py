@@ -121,12 +121,16 @@ class TagResult:
             "relevance": round(self.relevance, 4),
             "ai_score": round(self.ai_score, 4),
             "hk_score": round(self.hk_score, 4),
-            "entities": self.entities,
+            # knowledge-base entities, then new names (kb_id null) found by pattern in relevant articles
+            "entities": self.entities
+            + [
+                {"name": c["name"], "type": c["type"], "kb_id": None, "mentions": [c["name"]]}
+                for c in self.candidates
+            ],
             "sectors": [s["sector"] for s in self.sectors],
             "themes": [t["theme"] for t in self.themes],
             "sector_confidence": {s["sector"]: s["confidence"] for s in self.sectors},
             "theme_confidence": {t["theme"]: t["confidence"] for t in self.themes},
-            "candidates": self.candidates,
             "evidence": self.evidence,
         }
 

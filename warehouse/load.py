@@ -232,7 +232,7 @@ def _tag_rows(
                     "evidence": (evidence.get("entities") or {}).get(entity_id, []),
                 }
             )
-    for candidate in record.get("candidates") or []:
+    for candidate in (e for e in record.get("entities") or [] if not e.get("kb_id")):
         entity_id = f"cand:{candidate['type']}:{candidate['name']}"[:120]
         candidates.append(
             {
