@@ -36,6 +36,9 @@ def hk_ai_weekly_digest():
         from airflow.sdk.exceptions import AirflowSkipException
 
         from digest.pipeline import pending_recipients, previous_week, resolve_week
+        from warehouse.checks import run_checks
+
+        run_checks()  # the same quality gate as the ingest: a failing warehouse blocks the digest
 
         requested = context["params"].get("week")
         if requested:

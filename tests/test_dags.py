@@ -120,3 +120,31 @@ def test_airflow_dags_test_runs_ingest_on_replay_snapshot(tmp_path: Path) -> Non
     assert digest.returncode == 0 and "state=success" in log, log[-3000:]
     written = sorted((tmp_path / "out" / "digests" / "2025-11-24").glob("*"))
     assert {p.suffix for p in written} >= {".eml", ".html", ".txt"}
+
+    def marts() -> dict:
+        with engine.connect() as conn:
+            return {
+                name: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {name}")).all()))
+                for name in (
+                    "mart_weekly_entity_mentions",
+                    "mart_weekly_sector_share",
+                    "mart_weekly_source_volume",
+                    "mart_new_entities",
+                    "mart_entity_spikes",
+                    "mart_entity_cooccurrence",
+                    "story_clusters",
+                )
+            }
+
+    before = marts()
+    # A backfill-style run for an earlier week, then a rerun of the first date: the marts must not move.
+    for logical_date in ("2025-11-16", "2025-11-30"):
+        again = subprocess.run(
+            [airflow, "dags", "test", "hk_ai_news_ingest", logical_date],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert again.returncode == 0 and "state=success" in again.stdout + again.stderr
+    assert marts() == before
