@@ -51,8 +51,8 @@ def _record(n: int, **overrides) -> dict:  # type: ignore[no-untyped-def]
     return record
 
 
-@pytest.fixture
-def engine(warehouse_url: str):  # type: ignore[no-untyped-def]
+def _prepared_engine(warehouse_url: str):  # type: ignore[no-untyped-def]
+    """A migrated warehouse with the test source and the Cyberport entity."""
     upgrade(warehouse_url)
     engine = get_engine(warehouse_url)
     with engine.begin() as conn:
@@ -71,6 +71,11 @@ def engine(warehouse_url: str):  # type: ignore[no-untyped-def]
             ],
         )
     return engine
+
+
+@pytest.fixture
+def engine(warehouse_url: str):  # type: ignore[no-untyped-def]
+    return _prepared_engine(warehouse_url)
 
 
 def test_migrations_upgrade_and_downgrade(warehouse_url: str) -> None:
@@ -245,23 +250,7 @@ def test_quality_gate_catches_lost_rows_and_bad_values(warehouse_url: str) -> No
     from warehouse.checks import QualityCheckFailed, run_checks
     from warehouse.load import record_load_audit
 
-    upgrade(warehouse_url)
-    engine = get_engine(warehouse_url)
-    with engine.begin() as conn:
-        sync_sources(conn, [_Source()])
-        conn.execute(
-            Entity.__table__.insert(),
-            [
-                {
-                    "id": "cyberport",
-                    "name": "Cyberport",
-                    "type": "organisation",
-                    "zh_hant": None,
-                    "zh_hans": None,
-                    "status": "kb",
-                }
-            ],
-        )
+    engine = _prepared_engine(warehouse_url)
     report = load_articles(engine, [_record(n) for n in range(5)], "run-1")
     record_load_audit(engine, "run-1", staged=5, loaded=report.articles, rejected=0)
     assert run_checks(engine)["row count vs previous run"] == 0

@@ -49,25 +49,24 @@ def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
     return config
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Apply migrations up to `revision`; safe to call on every run."""
+def _migrate(direction: str, url: str | None, revision: str) -> None:
+    """Run an Alembic command on the engine's own connection, in one transaction."""
     from alembic import command
 
     engine = get_engine(url)
     with engine.begin() as connection:
         config = _alembic_config(engine)
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        getattr(command, direction)(config, revision)
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Apply migrations up to `revision`; safe to call on every run."""
+    _migrate("upgrade", url, revision)
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:
-    from alembic import command
-
-    engine = get_engine(url)
-    with engine.begin() as connection:
-        config = _alembic_config(engine)
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    _migrate("downgrade", url, revision)
 
 
 def create_scratch_database(server_url: str, prefix: str = "hkai_scratch") -> str:
