@@ -269,6 +269,8 @@ class Tagger:
             entity_evidence[entity_id] = [_span(h) for h in hits]
             if entity.type in LOCAL_TYPES and entity.extra.get("hk", True):
                 hk_from_entities += 2.0 if any(h.field == "title" for h in hits) else 1.5
+            elif entity.type == "person" and entity.extra.get("hk", True):
+                hk_from_entities += 1.0  # the KB's people are mostly Hong Kong officials and leaders
 
         # AI topic: "AI" is discounted where the text defines AIs as authorized institutions,
         # and skipped when it is an airline code followed by a flight number.
@@ -287,15 +289,30 @@ class Tagger:
         ai_raw = min(ai_raw, 30.0)
         long_text_penalty = len(body) / 3000.0
         ai_needed = self.AI_THRESHOLD + long_text_penalty
+        # Supporting words never make a story about AI: it needs a decisive term, or two different
+        # strong ones (robot + algorithm, say).
+        # A single mention deep in the body is a passing mention, not the story's topic.
+        strong = [m for m in ai_hits if m.pattern.weight >= 2]
+        strong_terms = {fold(m.text) for m in strong}
+        in_title = any(m.field == "title" for m in strong)
+        core_ai = (any(m.pattern.weight >= 3 for m in strong) or len(strong_terms) >= 2) and (
+            in_title or len(strong) >= 2
+        )
 
-        hk_raw = sum(m.pattern.weight * (2 if m.field == "title" else 1) for m in vocab_matches["hk"])
+        # Generic words (government, secretary) say nothing about where: only places, HK bodies and
+        # HK-specific terms count.
+        hk_raw = sum(
+            m.pattern.weight * (2 if m.field == "title" else 1)
+            for m in vocab_matches["hk"]
+            if m.pattern.weight >= 2
+        )
         hk_raw += hk_from_entities
         elsewhere = sum(1 for _ in vocab_matches["elsewhere"])
         hk_needed = self.HK_THRESHOLD + (1.0 if elsewhere > 3 and hk_raw < 6 else 0.0)
 
         ai_score = _score(ai_raw, ai_needed)
         hk_score = _score(hk_raw, hk_needed)
-        is_ai = ai_raw >= ai_needed
+        is_ai = core_ai and ai_raw >= ai_needed
         is_hk = hk_raw >= hk_needed
         relevant = is_ai and is_hk
         relevance = math.sqrt(ai_score * hk_score)
