@@ -29,7 +29,7 @@ airflow-home: install
 demo: airflow-home
 	$(BIN)/airflow dags test hk_ai_news_ingest 2025-11-30 > .airflow/demo-ingest.log 2>&1 || { tail -50 .airflow/demo-ingest.log; exit 1; }
 	@grep -q "state=success" .airflow/demo-ingest.log || { echo "ingest DAG run did not succeed: see .airflow/demo-ingest.log"; grep -E "flagged|ERROR" .airflow/demo-ingest.log | tail -20; exit 1; }
-	$(BIN)/airflow dags test hk_ai_weekly_digest 2025-12-01 > .airflow/demo-digest.log 2>&1 || { tail -50 .airflow/demo-digest.log; exit 1; }
+	$(BIN)/airflow dags test hk_ai_weekly_digest 2025-11-10 > .airflow/demo-digest.log 2>&1 || { tail -50 .airflow/demo-digest.log; exit 1; }
 	@grep -q "state=success" .airflow/demo-digest.log || { echo "digest DAG run did not succeed: see .airflow/demo-digest.log"; exit 1; }
 	$(BIN)/hkai trends
 	@echo; echo "Digest written to:"; ls -1 out/digests/*/*

@@ -112,6 +112,7 @@ def render_week(week: str | date | None = None) -> dict[str, Any]:
                 "recipient": person["email"],
                 "eml": str(stem.with_suffix(".eml")),
                 "html": str(stem.with_suffix(".html")),
+                "png": _screenshot(stem.with_suffix(".eml")),
                 "stories": len(content.stories),
             }
         )

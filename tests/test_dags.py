@@ -120,6 +120,10 @@ def test_airflow_dags_test_runs_ingest_on_replay_snapshot(tmp_path: Path) -> Non
     assert digest.returncode == 0 and "state=success" in log, log[-3000:]
     written = sorted((tmp_path / "out" / "digests" / "2025-11-24").glob("*"))
     assert {p.suffix for p in written} >= {".eml", ".html", ".txt"}
+    from digest.preview import chromium_path
+
+    if chromium_path():
+        assert any(p.suffix == ".png" for p in written), "the digest screenshot is missing"
 
     def marts() -> dict:
         with engine.connect() as conn:
