@@ -145,6 +145,7 @@ class Tagger:
     AI_THRESHOLD = 3.0
     HK_THRESHOLD = 2.0
     TAG_THRESHOLD = 2.0
+    MIN_AI_DENSITY = 1.5
 
     def __init__(self, entities: dict[str, KbEntity] | None = None, vocab: dict[str, Any] | None = None):
         self.entities = entities if entities is not None else load_entities()
@@ -295,8 +296,9 @@ class Tagger:
         strong = [m for m in ai_hits if m.pattern.weight >= 2]
         strong_terms = {fold(m.text) for m in strong}
         in_title = any(m.field == "title" for m in strong)
+        density = len(strong) * 1000 / max(len(body), 500)  # strong mentions per 1,000 characters
         core_ai = (any(m.pattern.weight >= 3 for m in strong) or len(strong_terms) >= 2) and (
-            in_title or len(strong) >= 2
+            in_title or (len(strong) >= 2 and density >= self.MIN_AI_DENSITY)
         )
 
         # Generic words (government, secretary) say nothing about where: only places, HK bodies and
@@ -317,8 +319,11 @@ class Tagger:
         relevant = is_ai and is_hk
         relevance = math.sqrt(ai_score * hk_score)
 
-        sectors_out, sector_evidence = self._labels(vocab_matches["sector"], "sector") if is_ai else ([], {})
-        themes_out, theme_evidence = self._labels(vocab_matches["theme"], "theme") if is_ai else ([], {})
+        # Sectors say where AI is applied and themes what the AI story is about: only for relevant stories.
+        sectors_out, sector_evidence = (
+            self._labels(vocab_matches["sector"], "sector") if relevant else ([], {})
+        )
+        themes_out, theme_evidence = self._labels(vocab_matches["theme"], "theme") if relevant else ([], {})
         candidates = find_candidates(title, body, known=self._known_surface_forms) if relevant else []
         return TagResult(
             relevant=relevant,
