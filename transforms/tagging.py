@@ -17,7 +17,7 @@ from typing import Any
 
 import ahocorasick
 
-from transforms.kb import LOCAL_TYPES, KbEntity, load_entities, load_vocab
+from transforms.kb import KbEntity, load_entities, load_vocab
 from transforms.names import find_candidates
 from transforms.text import clean_text, clean_title
 
@@ -268,10 +268,9 @@ class Tagger:
                 }
             )
             entity_evidence[entity_id] = [_span(h) for h in hits]
-            if entity.type in LOCAL_TYPES and entity.extra.get("hk", True):
-                hk_from_entities += 2.0 if any(h.field == "title" for h in hits) else 1.5
-            elif entity.type == "person" and entity.extra.get("hk", True):
-                hk_from_entities += 1.0  # the KB's people are mostly Hong Kong officials and leaders
+            if entity.hk_local:
+                weight = 1.0 if entity.type == "person" else 1.5
+                hk_from_entities += weight + (0.5 if any(h.field == "title" for h in hits) else 0.0)
 
         # AI topic: "AI" is discounted where the text defines AIs as authorized institutions,
         # and skipped when it is an airline code followed by a flight number.

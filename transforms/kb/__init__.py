@@ -7,6 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import re
+
 import yaml
 
 KB_DIR = Path(__file__).resolve().parent
@@ -22,6 +24,17 @@ ENTITY_TYPES = (
 )
 # Types whose presence gives a story a Hong Kong angle (most KB companies and products are global).
 LOCAL_TYPES = {"university", "research-institute", "government-body", "organisation", "programme"}
+_HK_MARK = re.compile(r"Hong Kong|香港|HKSAR|特區|\bHK|\bHKU|港")
+_ELSEWHERE = re.compile(
+    r"Singapore|新加坡|Maca[ou]|澳門|Taiwan|台灣|臺灣|Shenzhen|深圳|Guangdong|廣東|Beijing|北京|Shanghai|上海|"
+    r"China|中國|中国|國家|国家|State Council|國務院|国务院|People's|United States|U\.S\.|美國|Japan|日本|Korea|韓國|"
+    r"Europe|歐盟|United Kingdom|英國|Microsoft|Google|Amazon|OpenAI|Nvidia|Apple|Tesla|Meta\b"
+)
+_MINISTRY = re.compile(r"部$")  # mainland ministries (商務部); Hong Kong bodies are 局, 署, 處, 辦, 會
+_HK_ROLE = re.compile(
+    r"Secretary for|Chief Secretary|Financial Secretary|Chief Executive of|Legislative Council|"
+    r"Under Secretary|Commissioner for|HKMA|SFC|Cyberport|HKSTP|HKUST|CUHK|HKU\b|PolyU|CityU"
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,28 @@ class KbEntity:
     source: str | None = None
     uncertain: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def hk_local(self) -> bool:
+        """Whether naming this entity gives a story a Hong Kong angle.
+
+        An explicit `hk:` in the KB wins. Otherwise: people by their role (HK offices and bodies;
+        core entries without a role are HK officials), organisations only with a Hong Kong marker in a
+        name, and other local types unless a name points elsewhere (Singapore, the mainland, a ministry).
+        """
+        if "hk" in self.extra:
+            return bool(self.extra["hk"])
+        text = " ".join(filter(None, [self.name, self.zh_hant or "", *self.aliases]))
+        if self.type == "person":
+            role = str(self.extra.get("role") or "")
+            if not role:
+                return True
+            return bool(_HK_MARK.search(role) or _HK_ROLE.search(role)) and not _ELSEWHERE.search(role)
+        if self.type == "organisation":
+            return bool(_HK_MARK.search(text)) and not _ELSEWHERE.search(self.name)
+        if self.type in LOCAL_TYPES:
+            return not (_ELSEWHERE.search(text) or _MINISTRY.search(self.zh_hant or ""))
+        return False
 
     @property
     def names(self) -> tuple[str, ...]:
