@@ -27,8 +27,26 @@ _HK_MARK = re.compile(r"Hong Kong|香港|HKSAR|特區|\bHK|\bHKU|港")
 _ELSEWHERE = re.compile(
     r"Singapore|新加坡|Maca[ou]|澳門|Taiwan|台灣|臺灣|Shenzhen|深圳|Guangdong|廣東|Beijing|北京|Shanghai|上海|"
     r"China|中國|中国|國家|国家|State Council|國務院|国务院|People's|United States|U\.S\.|美國|Japan|日本|Korea|韓國|"
-    r"Europe|歐盟|United Kingdom|英國|Microsoft|Google|Amazon|OpenAI|Nvidia|Apple|Tesla|Meta\b"
+    r"Europe|England|英倫|英格蘭|Seoul|首爾|南韓|Yonsei|延世|Federal|聯邦|White House|白宮|Science and Technology Policy|歐盟|United Kingdom|英國|Microsoft|Google|Amazon|OpenAI|Nvidia|Apple|Tesla|Meta\b"
 )
+_FOREIGN_TLDS = {
+    "sg",
+    "kr",
+    "uk",
+    "jp",
+    "tw",
+    "mo",
+    "cn",
+    "eu",
+    "de",
+    "fr",
+    "au",
+    "in",
+    "gov",
+    "us",
+    "ca",
+    "mil",
+}
 _MINISTRY = re.compile(r"部$")  # mainland ministries (商務部); Hong Kong bodies are 局, 署, 處, 辦, 會
 _HK_ROLE = re.compile(
     r"Secretary for|Chief Secretary|Financial Secretary|Chief Executive of|Legislative Council|"
@@ -70,8 +88,16 @@ class KbEntity:
         if self.type == "organisation":
             return bool(_HK_MARK.search(text)) and not _ELSEWHERE.search(self.name)
         if self.type in LOCAL_TYPES:
-            return not (_ELSEWHERE.search(text) or _MINISTRY.search(self.zh_hant or ""))
+            return not (
+                _ELSEWHERE.search(text) or _MINISTRY.search(self.zh_hant or "") or self._foreign_source
+            )
         return False
+
+    @property
+    def _foreign_source(self) -> bool:
+        """The fact's source is a national site elsewhere (.sg, .kr, .uk, US .gov...)."""
+        match = re.match(r"https?://([^/]+)", str(self.source or ""))
+        return bool(match) and match.group(1).lower().rsplit(".", 1)[-1] in _FOREIGN_TLDS
 
     @property
     def names(self) -> tuple[str, ...]:
