@@ -28,11 +28,10 @@ _HAS_FULLWIDTH = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")  # ful
 _FLIGHT_AFTER = re.compile(r"\s?\d{2,4}\b")
 _AUTHORIZED_INSTITUTIONS = re.compile(r"authori[sz]ed institutions?|認可機構", re.IGNORECASE)
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-MAX_CHARS = 200_000
-# Characters OpenCC would convert but Hong Kong Traditional text uses as they are (公里, 恒生, 伙伴, 余 surname, 電台).
-HK_TRADITIONAL_SHARED = frozenset(
-    "里恒伙余台内"
-)  # longer bodies are cut: tags come from the first 200k characters
+MAX_CHARS = 200_000  # longer bodies are cut: tags come from the first 200k characters
+# Characters OpenCC would convert but Hong Kong Traditional text writes as they are (公里, 恒生, 伙伴, 電台,
+# 高峰, 旅游 in names, and the surnames 余 游 范 岩 杰).
+HK_TRADITIONAL_SHARED = frozenset("里恒伙余台内峰游岩杰范")
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +84,7 @@ def _case_sensitive(surface: str) -> bool:
 
 @dataclass(frozen=True)
 class Pattern:
-    kind: str  # entity | ai | hk | elsewhere | sector | theme | context
+    kind: str  # entity | ai | hk | elsewhere | sector | theme
     key: str  # entity id, sector or theme name; "" for vocab
     weight: float
     surface: str  # the pattern as written in the KB (for the case rule)
@@ -152,6 +151,8 @@ class Tagger:
         self.vocab = vocab or load_vocab()
         self.automaton = ahocorasick.Automaton()
         patterns: dict[str, list[Pattern]] = defaultdict(list)
+        # Context words are looked up only when an ambiguous alias matched, not on every article.
+        self.context_words: dict[str, tuple[str, ...]] = {}
 
         def add(surface: str, pattern: Pattern) -> None:
             key = fold(surface.strip())
@@ -170,8 +171,8 @@ class Tagger:
                 add(name, Pattern("entity", entity.id, 1.0, name))
             for alias in entity.ambiguous_aliases:
                 add(alias, Pattern("entity", entity.id, 1.0, alias, ambiguous=True))
-            for word in entity.context:
-                add(word, Pattern("context", entity.id, 0.0, word))
+            if entity.context:
+                self.context_words[entity.id] = tuple(fold(w) for w in entity.context if w.strip())
         for kind in ("ai", "hk"):
             for weight, terms in self.vocab[kind].items():
                 for term in terms:
@@ -245,7 +246,15 @@ class Tagger:
             kind: self._longest_first([m for m in matches if m.pattern.kind == kind])
             for kind in ("ai", "hk", "elsewhere", "sector", "theme")
         }
-        context_hits = {m.pattern.key for m in matches if m.pattern.kind == "context"}
+        folded_cache: list[str] = []
+
+        def context_present(entity_id: str) -> bool:
+            words = self.context_words.get(entity_id, ())
+            if not words:
+                return False
+            if not folded_cache:
+                folded_cache.append(f"{fold(title)}\n{fold(body)}")
+            return any(word in folded_cache[0] for word in words)
 
         # Entities: ambiguous aliases need another name of the entity or a context word.
         by_entity: dict[str, list[Match]] = defaultdict(list)
@@ -255,7 +264,7 @@ class Tagger:
         entity_evidence: dict[str, list[dict[str, Any]]] = {}
         hk_from_entities = 0.0
         for entity_id, hits in by_entity.items():
-            confirmed = any(not h.pattern.ambiguous for h in hits) or entity_id in context_hits
+            confirmed = any(not h.pattern.ambiguous for h in hits) or context_present(entity_id)
             if not confirmed:
                 continue
             entity = self.entities[entity_id]
