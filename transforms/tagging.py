@@ -27,6 +27,7 @@ _FULLWIDTH = str.maketrans(
 _HAS_FULLWIDTH = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")  # full-width letters and digits
 _FLIGHT_AFTER = re.compile(r"\s?\d{2,4}\b")
 _AUTHORIZED_INSTITUTIONS = re.compile(r"authori[sz]ed institutions?|認可機構", re.IGNORECASE)
+_NEVER = re.compile("(?!)")
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 MAX_CHARS = 200_000  # longer bodies are cut: tags come from the first 200k characters
 # Characters OpenCC would convert but Hong Kong Traditional text writes as they are (公里, 恒生, 伙伴, 電台,
@@ -92,7 +93,7 @@ class Pattern:
     exact_case: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Match:
     field: str
     start: int
@@ -187,7 +188,7 @@ class Tagger:
                     surface = str(term).upper() if len(str(term)) <= 3 and str(term).isascii() else str(term)
                     add(surface, Pattern(kind, name, 1.0, surface))
         for key, values in patterns.items():
-            self.automaton.add_word(key, (key, tuple(values)))
+            self.automaton.add_word(key, (len(key), _is_latin(key[0]), _is_latin(key[-1]), tuple(values)))
         self.automaton.make_automaton()
         # Characters whose presence means Simplified → Traditional folding can create a match: the
         # Simplified forms of every pattern that differ from the Traditional ones.
@@ -204,13 +205,14 @@ class Tagger:
 
     # -- matching ------------------------------------------------------------------------------
     def _matches(self, field_name: str, original: str) -> list[Match]:
-        folded = fold(original, self.simplified_gate or re.compile("(?!)"))
+        folded = fold(original, self.simplified_gate or _NEVER)
         found: list[Match] = []
-        for end_index, (key, patterns) in self.automaton.iter(folded):
-            start, end = end_index - len(key) + 1, end_index + 1
-            if _is_latin(key[0]) and start > 0 and _is_latin(folded[start - 1]):
+        size = len(folded)
+        for end_index, (length, latin_start, latin_end, patterns) in self.automaton.iter(folded):
+            start, end = end_index - length + 1, end_index + 1
+            if latin_start and start > 0 and folded[start - 1] in _ASCII_ALNUM:
                 continue
-            if _is_latin(key[-1]) and end < len(folded) and _is_latin(folded[end]):
+            if latin_end and end < size and folded[end] in _ASCII_ALNUM:
                 continue
             surface = original[start:end]
             for pattern in patterns:
