@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from transforms.kb import KbEntity, load_entities, load_vocab
 from transforms.names import find_candidates
@@ -150,8 +150,10 @@ class Tagger:
     def __init__(self, entities: dict[str, KbEntity] | None = None, vocab: dict[str, Any] | None = None):
         self.entities = entities if entities is not None else load_entities()
         self.vocab = vocab or load_vocab()
-        self.automaton = ahocorasick.Automaton()
         patterns: dict[str, list[Pattern]] = defaultdict(list)
+        # Sector and theme words are matched only in relevant articles, a few in a hundred: they get
+        # their own automaton so the common pass over every article stays small.
+        label_patterns: dict[str, list[Pattern]] = defaultdict(list)
         # Context words are looked up only when an ambiguous alias matched, not on every article.
         self.context_words: dict[str, tuple[str, ...]] = {}
 
@@ -165,7 +167,7 @@ class Tagger:
                 pattern = Pattern(
                     pattern.kind, pattern.key, pattern.weight, pattern.surface, pattern.ambiguous, True
                 )
-            patterns[key].append(pattern)
+            (label_patterns if pattern.kind in ("sector", "theme") else patterns)[key].append(pattern)
 
         for entity in self.entities.values():
             for name in entity.names:
@@ -187,15 +189,14 @@ class Tagger:
                 for term in terms:
                     surface = str(term).upper() if len(str(term)) <= 3 and str(term).isascii() else str(term)
                     add(surface, Pattern(kind, name, 1.0, surface))
-        for key, values in patterns.items():
-            self.automaton.add_word(key, (len(key), _is_latin(key[0]), _is_latin(key[-1]), tuple(values)))
-        self.automaton.make_automaton()
+        self.automaton = _build_automaton(patterns)
+        self.label_automaton = _build_automaton(label_patterns)
         # Characters whose presence means Simplified → Traditional folding can create a match: the
         # Simplified forms of every pattern that differ from the Traditional ones.
         # Characters Hong Kong Traditional also writes would open the gate on most articles: leave them out.
         simplified = {
             c
-            for key in patterns
+            for key in [*patterns, *label_patterns, *(w for ws in self.context_words.values() for w in ws)]
             for c in _t2s().convert(key)
             if _s2t().convert(c) != c and _s2hk().convert(c) != c and c not in HK_TRADITIONAL_SHARED
         }
@@ -204,12 +205,18 @@ class Tagger:
         )
 
     # -- matching ------------------------------------------------------------------------------
-    def _matches(self, field_name: str, original: str) -> list[Match]:
-        folded = fold(original, self.simplified_gate or _NEVER)
+    def _fold(self, original: str) -> str:
+        return fold(original, self.simplified_gate or _NEVER)
+
+    def _matches(
+        self, field_name: str, original: str, folded: str | None = None, automaton: Any = None
+    ) -> list[Match]:
+        folded = self._fold(original) if folded is None else folded
         found: list[Match] = []
         size = len(folded)
-        for end_index, (length, latin_start, latin_end, patterns) in self.automaton.iter(folded):
-            start, end = end_index - length + 1, end_index + 1
+        finder, values = automaton or self.automaton
+        for index, start, end in finder.find_matches_as_indexes(folded, overlapping=True):
+            latin_start, latin_end, patterns = values[index]
             if latin_start and start > 0 and folded[start - 1] in _ASCII_ALNUM:
                 continue
             if latin_end and end < size and folded[end] in _ASCII_ALNUM:
@@ -241,22 +248,18 @@ class Tagger:
         title = clean_title(title or "")
         body = clean_text(body or "")[:MAX_CHARS]
         texts = {"title": title, "body": body}
-        matches = self._matches("title", title) + self._matches("body", body)
+        folded_title, folded_body = self._fold(title), self._fold(body)
+        matches = self._matches("title", title, folded_title) + self._matches("body", body, folded_body)
 
         entity_matches = self._longest_first([m for m in matches if m.pattern.kind == "entity"])
         vocab_matches = {
             kind: self._longest_first([m for m in matches if m.pattern.kind == kind])
-            for kind in ("ai", "hk", "elsewhere", "sector", "theme")
+            for kind in ("ai", "hk", "elsewhere")
         }
-        folded_cache: list[str] = []
 
         def context_present(entity_id: str) -> bool:
             words = self.context_words.get(entity_id, ())
-            if not words:
-                return False
-            if not folded_cache:
-                folded_cache.append(f"{fold(title)}\n{fold(body)}")
-            return any(word in folded_cache[0] for word in words)
+            return any(word in folded_title or word in folded_body for word in words)
 
         # Entities: ambiguous aliases need another name of the entity or a context word.
         by_entity: dict[str, list[Match]] = defaultdict(list)
@@ -330,10 +333,20 @@ class Tagger:
         relevance = math.sqrt(ai_score * hk_score)
 
         # Sectors say where AI is applied and themes what the AI story is about: only for relevant stories.
-        sectors_out, sector_evidence = (
-            self._labels(vocab_matches["sector"], "sector") if relevant else ([], {})
-        )
-        themes_out, theme_evidence = self._labels(vocab_matches["theme"], "theme") if relevant else ([], {})
+        sectors_out: list[dict[str, Any]] = []
+        themes_out: list[dict[str, Any]] = []
+        sector_evidence: dict[str, list] = {}
+        theme_evidence: dict[str, list] = {}
+        if relevant:
+            label_matches = self._matches("title", title, folded_title, self.label_automaton) + self._matches(
+                "body", body, folded_body, self.label_automaton
+            )
+            sectors_out, sector_evidence = self._labels(
+                self._longest_first([m for m in label_matches if m.pattern.kind == "sector"]), "sector"
+            )
+            themes_out, theme_evidence = self._labels(
+                self._longest_first([m for m in label_matches if m.pattern.kind == "theme"]), "theme"
+            )
         candidates = find_candidates(title, body, known=self._known_surface_forms) if relevant else []
         return TagResult(
             relevant=relevant,
@@ -376,6 +389,18 @@ class Tagger:
         if not hasattr(self, "_known_cache"):
             self._known_cache = {fold(n) for e in self.entities.values() for n in e.names}
         return self._known_cache
+
+
+def _build_automaton(
+    patterns: dict[str, list[Pattern]],
+) -> tuple[Any, list[tuple[bool, bool, tuple[Pattern, ...]]]]:
+    """A Rust Aho-Corasick automaton (several times faster than pyahocorasick on CJK text, whose
+    root has hundreds of first characters) and, per key, whether it starts/ends with a Latin
+    letter (for the word-boundary checks) and its patterns."""
+    keys = list(patterns)
+    finder = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard)
+    values = [(_is_latin(key[0]), _is_latin(key[-1]), tuple(patterns[key])) for key in keys]
+    return finder, values
 
 
 def _span(match: Match) -> dict[str, Any]:
