@@ -8,6 +8,7 @@ case; ambiguous aliases (HA, EDB) count only with the entity's other names or co
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import defaultdict
@@ -29,6 +30,31 @@ _FLIGHT_AFTER = re.compile(r"\s?\d{2,4}\b")
 _AUTHORIZED_INSTITUTIONS = re.compile(r"authori[sz]ed institutions?|認可機構", re.IGNORECASE)
 _NEVER = re.compile("(?!)")
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+# Chinese job titles that follow the name of a body: 局長, 署長, 主席, 行政總裁, 校長, 議員 ...
+_JOB_TITLES = (
+    "副局長",
+    "局長",
+    "副署長",
+    "署長",
+    "副處長",
+    "處長",
+    "副主席",
+    "主席",
+    "行政總裁",
+    "副總裁",
+    "總裁",
+    "專員",
+    "司長",
+    "常任秘書長",
+    "秘書長",
+    "總監",
+    "院長",
+    "副校長",
+    "校長",
+    "總幹事",
+    "議員",
+    "首席",
+)
 MAX_CHARS = 200_000  # longer bodies are cut: tags come from the first 200k characters
 # Characters OpenCC would convert but Hong Kong Traditional text writes as they are (公里, 恒生, 伙伴, 電台,
 # 高峰, 旅游 in names, and the surnames 余 游 范 岩 杰).
@@ -167,7 +193,14 @@ class Tagger:
                 pattern = Pattern(
                     pattern.kind, pattern.key, pattern.weight, pattern.surface, pattern.ambiguous, True
                 )
-            (label_patterns if pattern.kind in ("sector", "theme") else patterns)[key].append(pattern)
+            target = label_patterns if pattern.kind in ("sector", "theme") else patterns
+            target[key].append(pattern)
+            # Text is folded to Traditional only when it holds a Simplified character that matters, so
+            # a name written with a character HK Traditional shares with Simplified (余偉文) must also
+            # match as written.
+            unconverted = fold(surface.strip(), _NEVER)
+            if unconverted != key and pattern not in target[unconverted]:
+                target[unconverted].append(pattern)
 
         for entity in self.entities.values():
             for name in entity.names:
@@ -185,10 +218,14 @@ class Tagger:
             add(str(term), Pattern("elsewhere", "", 1.0, str(term)))
         for group in ("sectors", "themes"):
             kind = group[:-1]
-            for name, terms in self.vocab[group].items():
-                for term in terms:
-                    surface = str(term).upper() if len(str(term)) <= 3 and str(term).isascii() else str(term)
-                    add(surface, Pattern(kind, name, 1.0, surface))
+            for name, spec in self.vocab[group].items():
+                # a plain list (weight 1) or {weight: [terms]} where specific phrases weigh more
+                weighted = spec.items() if isinstance(spec, dict) else [(1.0, spec)]
+                for weight, terms in weighted:
+                    for term in terms:
+                        text = str(term)
+                        surface = text.upper() if len(text) <= 3 and text.isascii() else text
+                        add(surface, Pattern(kind, name, float(weight), surface))
         self.automaton = _build_automaton(patterns)
         self.label_automaton = _build_automaton(label_patterns)
         # Characters whose presence means Simplified → Traditional folding can create a match: the
@@ -273,6 +310,15 @@ class Tagger:
             if not confirmed:
                 continue
             entity = self.entities[entity_id]
+            if entity.hk_local:
+                weight = 1.0 if entity.type == "person" else 1.5
+                hk_from_entities += weight + (0.5 if any(h.field == "title" for h in hits) else 0.0)
+            # A body named only inside a job title (創新科技及工業局局長孫東) is the person's title,
+            # not a mention of the body: it still gives the story its Hong Kong angle.
+            if entity.type == "government-body" and all(
+                texts[h.field].startswith(_JOB_TITLES, h.end) for h in hits
+            ):
+                continue
             entities_out.append(
                 {
                     "name": entity.name,
@@ -282,9 +328,6 @@ class Tagger:
                 }
             )
             entity_evidence[entity_id] = [_span(h) for h in hits]
-            if entity.hk_local:
-                weight = 1.0 if entity.type == "person" else 1.5
-                hk_from_entities += weight + (0.5 if any(h.field == "title" for h in hits) else 0.0)
 
         # AI topic: "AI" is discounted where the text defines AIs as authorized institutions,
         # and skipped when it is an airline code followed by a flight number.
@@ -341,11 +384,19 @@ class Tagger:
             label_matches = self._matches("title", title, folded_title, self.label_automaton) + self._matches(
                 "body", body, folded_body, self.label_automaton
             )
+            near_ai = _sentences_with(body, [m for m in ai_hits if m.field == "body"])
+            title_has_ai = any(m.field == "title" for m in ai_hits)
             sectors_out, sector_evidence = self._labels(
-                self._longest_first([m for m in label_matches if m.pattern.kind == "sector"]), "sector"
+                self._longest_first([m for m in label_matches if m.pattern.kind == "sector"]),
+                "sector",
+                near_ai,
+                title_has_ai,
             )
             themes_out, theme_evidence = self._labels(
-                self._longest_first([m for m in label_matches if m.pattern.kind == "theme"]), "theme"
+                self._longest_first([m for m in label_matches if m.pattern.kind == "theme"]),
+                "theme",
+                near_ai,
+                title_has_ai,
             )
         candidates = find_candidates(title, body, known=self._known_surface_forms) if relevant else []
         return TagResult(
@@ -366,7 +417,17 @@ class Tagger:
             },
         )
 
-    def _labels(self, matches: list[Match], kind: str) -> tuple[list[dict[str, Any]], dict[str, list]]:
+    FAR_FROM_AI = 0.35  # a label word outside every sentence that mentions AI counts this much
+
+    def _labels(
+        self,
+        matches: list[Match],
+        kind: str,
+        near_ai: _SentenceIndex | None = None,
+        title_has_ai: bool = True,
+    ) -> tuple[list[dict[str, Any]], dict[str, list]]:
+        """Where the AI is applied: label words count fully in sentences that mention AI (and in a
+        title about AI), and little elsewhere in the article."""
         scores: dict[str, float] = defaultdict(float)
         evidence: dict[str, list[dict[str, Any]]] = defaultdict(list)
         seen_terms: dict[str, set[str]] = defaultdict(set)
@@ -375,7 +436,13 @@ class Tagger:
             # repeated use of one word counts less than several different words
             bonus = 1.0 if term not in seen_terms[match.pattern.key] else 0.34
             seen_terms[match.pattern.key].add(term)
-            scores[match.pattern.key] += bonus * (2 if match.field == "title" else 1)
+            if match.field == "title":
+                place = 2.0 if title_has_ai else 1.0
+            elif near_ai is None or near_ai.contains(match.start):
+                place = 1.0
+            else:
+                place = self.FAR_FROM_AI
+            scores[match.pattern.key] += bonus * place * match.pattern.weight
             evidence[match.pattern.key].append(_span(match))
         labels = [
             {kind: key, "confidence": round(_score(score, self.TAG_THRESHOLD * 1.5), 3)}
@@ -389,6 +456,24 @@ class Tagger:
         if not hasattr(self, "_known_cache"):
             self._known_cache = {fold(n) for e in self.entities.values() for n in e.names}
         return self._known_cache
+
+
+_SENTENCE_END = re.compile(r"[。！？!?;；\n]|\.(?=\s)")
+
+
+class _SentenceIndex:
+    """The sentences of a text that hold at least one of the given matches."""
+
+    def __init__(self, ends: list[int], marked: set[int]):
+        self.ends, self.marked = ends, marked
+
+    def contains(self, offset: int) -> bool:
+        return bisect.bisect_right(self.ends, offset) in self.marked
+
+
+def _sentences_with(text: str, matches: list[Match]) -> _SentenceIndex:
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return _SentenceIndex(ends, {bisect.bisect_right(ends, m.start) for m in matches})
 
 
 def _build_automaton(
