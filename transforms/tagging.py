@@ -417,6 +417,7 @@ class Tagger:
             },
         )
 
+    RELATIVE_TO_TOP = 0.25
     FAR_FROM_AI = 0.35  # a label word outside every sentence that mentions AI counts this much
 
     def _labels(
@@ -444,10 +445,14 @@ class Tagger:
                 place = self.FAR_FROM_AI
             scores[match.pattern.key] += bonus * place * match.pattern.weight
             evidence[match.pattern.key].append(_span(match))
+        # An article is mostly about one or two sectors and themes: a label far behind the leading
+        # one is background, however often its words occur.
+        top = max(scores.values(), default=0.0)
+        threshold = self.TAG_THRESHOLD
         labels = [
-            {kind: key, "confidence": round(_score(score, self.TAG_THRESHOLD * 1.5), 3)}
+            {kind: key, "confidence": round(_score(score, threshold * 1.5), 3)}
             for key, score in sorted(scores.items(), key=lambda kv: -kv[1])
-            if score >= self.TAG_THRESHOLD
+            if score >= threshold and score >= self.RELATIVE_TO_TOP * top
         ]
         return labels, {label[kind]: evidence[label[kind]] for label in labels}
 
