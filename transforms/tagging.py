@@ -172,6 +172,8 @@ class Tagger:
     HK_THRESHOLD = 2.0
     TAG_THRESHOLD = 2.0
     MIN_AI_DENSITY = 1.5
+    TITLE_AI_ALONE = True
+    LEAD_COUNTS = True
 
     def __init__(self, entities: dict[str, KbEntity] | None = None, vocab: dict[str, Any] | None = None):
         self.entities = entities if entities is not None else load_entities()
@@ -352,9 +354,19 @@ class Tagger:
         strong = [m for m in ai_hits if m.pattern.weight >= 2]
         strong_terms = {fold(m.text) for m in strong}
         in_title = any(m.field == "title" for m in strong)
+        # The lead sentence states what a news story is about, like its headline.
+        lead_end = _lead_end(body)
+        in_lead = any(m.field == "body" and m.start < lead_end and m.pattern.weight >= 3 for m in strong)
         density = len(strong) * 1000 / max(len(body), 500)  # strong mentions per 1,000 characters
-        core_ai = (any(m.pattern.weight >= 3 for m in strong) or len(strong_terms) >= 2) and (
-            in_title or (len(strong) >= 2 and density >= self.MIN_AI_DENSITY)
+        core_ai = (
+            any(m.pattern.weight >= 3 for m in strong)
+            or len(strong_terms) >= 2
+            or self.TITLE_AI_ALONE
+            and in_title
+        ) and (
+            in_title
+            or (self.LEAD_COUNTS and in_lead)
+            or (len(strong) >= 2 and density >= self.MIN_AI_DENSITY)
         )
 
         # Generic words (government, secretary) say nothing about where: only places, HK bodies and
@@ -464,6 +476,17 @@ class Tagger:
 
 
 _SENTENCE_END = re.compile(r"[。！？!?;；\n]|\.(?=\s)")
+
+
+def _lead_end(body: str, limit: int = 300) -> int:
+    """End of the lead: the first sentence of the first non-empty line (bylines are short lines)."""
+    offset = 0
+    for line in body.split("\n"):
+        if len(line.strip()) >= 40:
+            found = _SENTENCE_END.search(line)
+            return offset + min(found.end() if found else len(line), limit)
+        offset += len(line) + 1
+    return min(len(body), limit)
 
 
 class _SentenceIndex:
