@@ -13,6 +13,8 @@ from typing import Any
 _EN_NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,3}"
 _EN_TITLED = re.compile(rf"\b(?:Mr|Ms|Mrs|Dr|Prof|Professor|Secretary|Chairman|Chairwoman)\.? ({_EN_NAME})")
 _EN_SAID = re.compile(rf"\b({_EN_NAME}),? (?:said|says|told|added|noted|explained)\b")
+_EN_TITLE_WORDS = ("Mr", "Ms", "Dr", "Prof", "Secretary", "Chair")
+_EN_SAID_WORDS = (" said", " says", " told", " added", " noted", " explained")
 _EN_ORG = re.compile(
     r"\b((?:[A-Z][A-Za-z0-9&]+ ){1,5}(?:Ltd|Limited|Inc|Corporation|Holdings|Group|Labs?|Technologies|Technology|"
     r"Institute|Centre|Center|Foundation|Association|Council|Academy|Ventures|Capital|Robotics|AI))\b"
@@ -25,17 +27,26 @@ _ZH_VERB = re.compile(
     rf"([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|亦|又|則|更)?(?:表示|指出|指|稱|說|認為|強調|透露)"
 )
 _ZH_TITLE = re.compile(
-    rf"(?:局長|署長|處長|主席|行政總裁|總裁|教授|博士|校長|議員|專員|總監|創辦人)([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?=表示|指|稱|說|認為|強調|透露|在|出席|今日|昨日|亦|[，。、])"
+    rf"(?:局長|署長|處長|主席|行政總裁|總裁|教授|博士|校長|議員|專員|總監|創辦人|總工程師|工程師|總經理|經理|董事|"
+    rf"主任|顧問|醫生|講師|院長|秘書長|發言人|會長|理事長|負責人)"
+    rf"([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)"
+    rf"(?=表示|指|稱|說|認為|強調|透露|在|出席|今日|昨日|亦|接受|介紹|回應|解釋|[，。、：])"
 )
+# A byline: the body's first line is a name alone ("Judy Cui", "By Kanis Leung").
+_EN_BYLINE = re.compile(rf"\A\s*(?:By )?({_EN_NAME})\s*\n")
 _ZH_ORG = re.compile(
     r"([\u4e00-\u9fff]{2,12}(?:有限公司|大學|研究院|研究所|研究中心|實驗室|學院|協會|基金會|集團|科技公司))"
 )
 _ZH_STOP = {"政府", "香港", "本港", "特區", "內地", "國家", "當局", "中心", "公司"}
+# A name holds no conjunction, particle or measure word: "公營機構和科技公司", "所本地大學" are phrases.
+_ZH_NOT_ORG = re.compile(
+    r"[和及與的在等或並兩三四五六七八九十多各所間家個名位項]|業務|部門|本地|全港|多間|不同|有關|相關"
+)
 _NOT_A_NAME = re.compile(r"(?:表示|指出|稱|說|認為|今日|昨日|政府|香港|局長|主席)")
 
 
 def find_candidates(
-    title: str, body: str, known: set[str] | None = None, limit: int = 15
+    title: str, body: str, known: set[str] | None = None, limit: int = 15, organisations: bool = True
 ) -> list[dict[str, Any]]:
     """Person and organisation names found by pattern and absent from `known` (folded KB forms)."""
     from transforms.tagging import fold
@@ -50,10 +61,17 @@ def find_candidates(
             return
         found[(name, kind)] = found.get((name, kind), 0) + 1
 
-    for regex in (_EN_TITLED, _EN_SAID):
-        for match in regex.finditer(text):
+    # cheap substring checks first: most articles have no English title or reporting verb at all
+    if any(word in text for word in _EN_TITLE_WORDS):
+        for match in _EN_TITLED.finditer(text):
             keep(match.group(1), "person")
-    for match in _EN_ORG.finditer(text):
+    if any(word in text for word in _EN_SAID_WORDS):
+        for match in _EN_SAID.finditer(text):
+            keep(match.group(1), "person")
+    byline = _EN_BYLINE.match(body)
+    if byline:
+        keep(byline.group(1), "person")
+    for match in _EN_ORG.finditer(text) if organisations else ():
         name = match.group(1)
         if not name.startswith(("The ", "In ", "On ", "At ")):
             keep(name, "organisation")
@@ -62,8 +80,9 @@ def find_candidates(
             name = match.group(1)
             if not _NOT_A_NAME.search(name):
                 keep(name, "person")
-    for match in _ZH_ORG.finditer(text):
+    for match in _ZH_ORG.finditer(text) if organisations else ():
         name = re.sub(r"^(?:與|和|及|由|在|於|向|為|指|據|聯同|包括)", "", match.group(1))
-        keep(name, "organisation")
+        if not _ZH_NOT_ORG.search(name):
+            keep(name, "organisation")
     ranked = sorted(found.items(), key=lambda kv: -kv[1])[:limit]
     return [{"name": name, "type": kind, "count": count} for (name, kind), count in ranked]

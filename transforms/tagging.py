@@ -410,7 +410,9 @@ class Tagger:
                 near_ai,
                 title_has_ai,
             )
-        candidates = find_candidates(title, body, known=self._known_surface_forms) if relevant else []
+        # People are named the same way in any story; organisation patterns are noisier, so they run
+        # only on relevant stories (where "new names this week" come from).
+        candidates = find_candidates(title, body, known=self._known_surface_forms, organisations=relevant)
         return TagResult(
             relevant=relevant,
             relevance=relevance,
