@@ -22,6 +22,9 @@ FETCHED = datetime(2025, 11, 28, 16, 0, tzinfo=HKT)
         ("2025-11-28T13:48:56.000Z", datetime(2025, 11, 28, 21, 48, 56, tzinfo=HKT)),  # SCMP <time>, UTC
         ("Published: 18:57, December 9, 2024", datetime(2024, 12, 9, 18, 57, tzinfo=HKT)),  # China Daily
         ("3小時前", datetime(2025, 11, 28, 13, 0, tzinfo=HKT)),
+        # The Standard's legacy heading; email.utils alone reads the pm time as 03:48
+        ("Local | 7 Aug 2020 3:48 pm", datetime(2020, 8, 7, 15, 48, tzinfo=HKT)),
+        ("1 Aug 2018 11:08 am", datetime(2018, 8, 1, 11, 8, tzinfo=HKT)),
     ],
 )
 def test_site_formats_parse_to_aware_hkt(text: str, expected: datetime) -> None:

@@ -15,9 +15,19 @@ from transforms.dates import HKT
 
 HERE = Path(__file__).resolve().parent
 SNAPSHOT = HERE.parent / "snapshots" / "demo"
-MANIFEST = [
-    json.loads(line) for line in (SNAPSHOT / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
-]
+SOURCE_FIXTURES = HERE / "fixtures" / "sources"
+
+
+def _saved(root: Path, manifest: str) -> list[dict]:
+    return [
+        {**json.loads(line), "root": root}
+        for line in (root / manifest).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+# Real saved responses: the replay snapshot and the per-source raw fixtures (tests/fixtures/sources).
+MANIFEST = _saved(SNAPSHOT, "manifest.jsonl") + _saved(SOURCE_FIXTURES, "MANIFEST.jsonl")
 VERIFIED = sorted(s.name for s in sources() if s.verified)
 
 
@@ -58,7 +68,7 @@ def test_verified_source_parses_its_saved_article_pages(name: str) -> None:
     assert len(pages) >= 2, f"{name} is marked verified but has fewer than 2 saved pages"
     spider = _spider(name)
     for page in pages:
-        body = gzip.decompress((SNAPSHOT / page["file"]).read_bytes())
+        body = gzip.decompress((page["root"] / page["file"]).read_bytes())
         response = HtmlResponse(url=page["url"], body=body, encoding="utf-8", request=Request(page["url"]))
         items = list(spider.parse_article(response, entry={}))
         assert len(items) == 1, f"{page['url']}: {spider.crawler.stats.values}"
@@ -75,7 +85,7 @@ def test_verified_source_listing_yields_entries(name: str) -> None:
     assert listings
     spider = _spider(name)
     entry = listings[0]
-    body = gzip.decompress((SNAPSHOT / entry["file"]).read_bytes())
+    body = gzip.decompress((entry["root"] / entry["file"]).read_bytes())
     cls = XmlResponse if entry["kind"] == "feed" else HtmlResponse
     response = cls(url=entry["url"], body=body, encoding="utf-8", request=Request(entry["url"]))
     produced = list(spider.entries_to_requests(response))
@@ -142,6 +152,6 @@ def test_real_cloudflare_challenge_is_detected_as_a_bot_wall() -> None:
     assert bot_wall_reason(200, body) == "challenge page"
     assert bot_wall_reason(202, b"<html><script>challenge()</script></html>") == "202 JavaScript challenge"
     real_article = gzip.decompress(
-        (SNAPSHOT / next(m["file"] for m in MANIFEST if m["kind"] == "page")).read_bytes()
+        next(m["root"] / m["file"] for m in MANIFEST if m["kind"] == "page").read_bytes()
     )
     assert bot_wall_reason(200, real_article) is None

@@ -96,6 +96,10 @@ def parse_date(text: object, *, reference: datetime | None = None) -> datetime |
         return datetime(y, m, d, hh, mm, tzinfo=HKT)
     if parsed := _iso(raw):
         return as_hkt(parsed)
+    if _AM_PM.search(raw):  # email.utils would read "7 Aug 2020 3:48 pm" as 03:48
+        stamp = _EN_DAY_MONTH_YEAR_TIME.search(raw)
+        if parsed := _parse_english(stamp.group(0) if stamp else raw):
+            return parsed
     try:
         return as_hkt(parsedate_to_datetime(raw))
     except (TypeError, ValueError, IndexError):
@@ -103,12 +107,18 @@ def parse_date(text: object, *, reference: datetime | None = None) -> datetime |
     return _parse_english(raw)
 
 
+_AM_PM = re.compile(r"\d:\d{2}\s?[ap]\.?m\b", re.IGNORECASE)
+# "7 Aug 2020 3:48 pm" inside a longer line such as "Local | 7 Aug 2020 3:48 pm"
+_EN_DAY_MONTH_YEAR_TIME = re.compile(r"\b\d{1,2} [A-Z][a-z]{2,8} \d{4} \d{1,2}:\d{2} ?[ap]m\b", re.IGNORECASE)
+
 _EN_FORMATS = (
     "%B %d, %Y %H:%M",
     "%B %d, %Y",
     "%d %B %Y %H:%M",
     "%d %B %Y",
     "%d %b %Y %I:%M %p",
+    "%d %b %Y %I:%M%p",
+    "%d %B %Y %I:%M %p",
     "%d %b %Y %H:%M",
     "%d %b %Y",
     "%b %d, %Y",
