@@ -173,6 +173,8 @@ class Tagger:
     TAG_THRESHOLD = 2.0
     MIN_AI_DENSITY = 1.5
     TITLE_AI_ALONE = True
+    LISTS_COUNT_LESS = True
+    REPEATS_COUNT = True
     LEAD_COUNTS = True
 
     def __init__(self, entities: dict[str, KbEntity] | None = None, vocab: dict[str, Any] | None = None):
@@ -344,25 +346,35 @@ class Tagger:
                 if defines_ais and not strong_ai:
                     continue
             ai_hits.append(match)
-        ai_raw = sum(m.pattern.weight * (2 if m.field == "title" else 1) for m in ai_hits)
+        # "數據、人工智能、韌性和代幣化", "fintech, AI and biotech": a topic listed among others is
+        # a passing mention, whatever the article is about.
+        listed = {
+            id(m) for m in ai_hits if self.LISTS_COUNT_LESS and _enumerated(texts[m.field], m.start, m.end)
+        }
+        ai_raw = sum(
+            m.pattern.weight * (2 if m.field == "title" else 1) * (0.5 if id(m) in listed else 1.0)
+            for m in ai_hits
+        )
         ai_raw = min(ai_raw, 30.0)
         long_text_penalty = len(body) / 3000.0
         ai_needed = self.AI_THRESHOLD + long_text_penalty
         # Supporting words never make a story about AI: it needs a decisive term, or two different
         # strong ones (robot + algorithm, say).
         # A single mention deep in the body is a passing mention, not the story's topic.
-        strong = [m for m in ai_hits if m.pattern.weight >= 2]
+        strong = [m for m in ai_hits if m.pattern.weight >= 2 and id(m) not in listed]
         strong_terms = {fold(m.text) for m in strong}
         in_title = any(m.field == "title" for m in strong)
         # The lead sentence states what a news story is about, like its headline.
         lead_end = _lead_end(body)
         in_lead = any(m.field == "body" and m.start < lead_end and m.pattern.weight >= 3 for m in strong)
         density = len(strong) * 1000 / max(len(body), 500)  # strong mentions per 1,000 characters
+        # one strong word used again and again ("AI" three times in different sentences) is the topic too
+        repeated = self.REPEATS_COUNT and len(strong) >= 3 and len(_sentence_ids(body, strong)) >= 2
         core_ai = (
             any(m.pattern.weight >= 3 for m in strong)
             or len(strong_terms) >= 2
-            or self.TITLE_AI_ALONE
-            and in_title
+            or repeated
+            or (self.TITLE_AI_ALONE and in_title)
         ) and (
             in_title
             or (self.LEAD_COUNTS and in_lead)
@@ -432,6 +444,7 @@ class Tagger:
         )
 
     RELATIVE_TO_TOP = 0.25
+    THEME_THRESHOLD = 2.0
     FAR_FROM_AI = 0.35  # a label word outside every sentence that mentions AI counts this much
 
     def _labels(
@@ -462,7 +475,7 @@ class Tagger:
         # An article is mostly about one or two sectors and themes: a label far behind the leading
         # one is background, however often its words occur.
         top = max(scores.values(), default=0.0)
-        threshold = self.TAG_THRESHOLD
+        threshold = self.THEME_THRESHOLD if kind == "theme" else self.TAG_THRESHOLD
         labels = [
             {kind: key, "confidence": round(_score(score, threshold * 1.5), 3)}
             for key, score in sorted(scores.items(), key=lambda kv: -kv[1])
@@ -478,6 +491,18 @@ class Tagger:
 
 
 _SENTENCE_END = re.compile(r"[。！？!?;；\n]|\.(?=\s)")
+
+
+_LIST_MARKS_ZH = "、及和與或"
+
+
+def _enumerated(text: str, start: int, end: int) -> bool:
+    """Is the term one item of a list ("A、B及C", "A, B and C")?"""
+    before = text[max(0, start - 5) : start]
+    after = text[end : end + 5]
+    if (before[-1:] and before[-1] in _LIST_MARKS_ZH) or (after[:1] and after[0] in _LIST_MARKS_ZH):
+        return True
+    return before.endswith((", ", "and ", "or ")) or after.startswith((",", " and ", " or ", "/"))
 
 
 def _lead_end(body: str, limit: int = 300) -> int:
@@ -499,6 +524,11 @@ class _SentenceIndex:
 
     def contains(self, offset: int) -> bool:
         return bisect.bisect_right(self.ends, offset) in self.marked
+
+
+def _sentence_ids(text: str, matches: list[Match]) -> set[int]:
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return {bisect.bisect_right(ends, m.start) for m in matches if m.field == "body"}
 
 
 def _sentences_with(text: str, matches: list[Match]) -> _SentenceIndex:
