@@ -175,6 +175,7 @@ class Tagger:
     TITLE_AI_ALONE = True
     LISTS_COUNT_LESS = True
     REPEATS_COUNT = True
+    JOB_TITLE_RULE = True
     LEAD_COUNTS = True
 
     def __init__(self, entities: dict[str, KbEntity] | None = None, vocab: dict[str, Any] | None = None):
@@ -319,8 +320,10 @@ class Tagger:
                 hk_from_entities += weight + (0.5 if any(h.field == "title" for h in hits) else 0.0)
             # A body named only inside a job title (創新科技及工業局局長孫東) is the person's title,
             # not a mention of the body: it still gives the story its Hong Kong angle.
-            if entity.type == "government-body" and all(
-                texts[h.field].startswith(_JOB_TITLES, h.end) for h in hits
+            if (
+                self.JOB_TITLE_RULE
+                and entity.type == "government-body"
+                and all(texts[h.field].startswith(_JOB_TITLES, h.end) for h in hits)
             ):
                 continue
             entities_out.append(
