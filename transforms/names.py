@@ -12,16 +12,27 @@ from typing import Any
 
 _EN_NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,3}"
 _EN_TITLED = re.compile(rf"\b(?:Mr|Ms|Mrs|Dr|Prof|Professor|Secretary|Chairman|Chairwoman)\.? ({_EN_NAME})")
-_EN_SAID = re.compile(rf"\b({_EN_NAME}),? (?:said|says|told|added|noted|explained)\b")
+_EN_SAID = re.compile(
+    rf"\b({_EN_NAME}),? (?:said|says|told|added|noted|explained)\b|\b(?:said|says|according to) ({_EN_NAME})\b"
+)
+# Capitalised runs that are places or bodies, not people
+_EN_NOT_PERSON = re.compile(
+    r"\b(?:Hong|Kong|China|Chinese|Government|Department|Bureau|Authority|Council|University|Company|Bank|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
+    r"August|September|October|November|December|The|This|That)\b"
+)
 _EN_TITLE_WORDS = ("Mr", "Ms", "Dr", "Prof", "Secretary", "Chair")
-_EN_SAID_WORDS = (" said", " says", " told", " added", " noted", " explained")
+_EN_SAID_WORDS = (" said", " says", " told", " added", " noted", " explained", "according to ")
 _EN_ORG = re.compile(
     r"\b((?:[A-Z][A-Za-z0-9&]+ ){1,5}(?:Ltd|Limited|Inc|Corporation|Holdings|Group|Labs?|Technologies|Technology|"
     r"Institute|Centre|Center|Foundation|Association|Council|Academy|Ventures|Capital|Robotics|AI))\b"
 )
+# Common surnames in Hong Kong and mainland news (Traditional forms)
 _SURNAMES = (
     "陳李張黃何林吳劉梁鄭謝郭羅楊許葉蔡曾鄧馮蕭盧朱蘇潘莫彭余孫麥胡戴袁范方傅鍾廖唐文譚周"
     "江石姚黎韋霍鄺鄔甘關凌龍丘溫湯徐邱魏施柯崔程阮司葛岑聶"
+    "王趙馬高夏田董杜呂洪侯賴顧孔丁沈任汪俞尹賀邵毛萬伍蔣龐金白秦雷譚薛閻龔嚴牛易常喬"
+    "武康賈鄒熊陸郝段陶姜崔單翟屈祝左卓藍古貝歐司"
 )
 _ZH_VERB = re.compile(
     rf"([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|亦|又|則|更)?(?:表示|指出|指|稱|說|認為|強調|透露)"
@@ -67,7 +78,9 @@ def find_candidates(
             keep(match.group(1), "person")
     if any(word in text for word in _EN_SAID_WORDS):
         for match in _EN_SAID.finditer(text):
-            keep(match.group(1), "person")
+            name = match.group(1) or match.group(2)
+            if not _EN_NOT_PERSON.search(name):
+                keep(name, "person")
     byline = _EN_BYLINE.match(body)
     if byline:
         keep(byline.group(1), "person")
