@@ -148,3 +148,47 @@ def test_rthk_month_relevance_rate_is_plausible() -> None:
     tagger = default_tagger()
     relevant = sum(1 for e in parsed.entries if tagger.tag(e.title, e.summary).relevant)
     assert 0.005 < relevant / len(parsed.entries) < 0.15
+
+
+def _labelled(item_id: str) -> dict:
+    """One real item of the labelled development data (provenance in tests/data/tagging/README.md)."""
+    data = Path(__file__).resolve().parent / "data" / "tagging"
+    for name in ("dev.jsonl", "dev_more.jsonl"):
+        for line in (data / name).read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            if item["id"] == item_id:
+                return item
+    raise KeyError(item_id)
+
+
+def test_ai_listed_among_other_topics_is_a_passing_mention() -> None:
+    # HKMA "Fintech 2030": 4 pillars "數據、人工智能、韌性和代幣化" in a story about tokenised funds
+    listed = _labelled("rthk-zh-1829877")
+    result = default_tagger().tag(listed["title"], listed["body"])
+    assert listed["relevant"] is False and not result.relevant
+    # the same speaker's story that is about AI stays relevant
+    about_ai = _labelled("rthk-zh-1829895")
+    assert default_tagger().tag(about_ai["title"], about_ai["body"]).relevant
+
+
+def test_body_named_inside_a_job_title_is_the_persons_title() -> None:
+    item = _labelled("rthk-zh-1832560")  # 創新科技及工業局局長孫東 ...
+    assert "創新科技及工業局局長" in item["body"]
+    result = default_tagger().tag(item["title"], item["body"])
+    ids = {e["kb_id"] for e in result.entities}
+    assert "itib" not in ids and "sun-dong" in ids
+
+
+def test_names_with_characters_hong_kong_shares_with_simplified_match() -> None:
+    item = _labelled("rthk-zh-1829895")  # 余偉文: 余 is both a Traditional and a Simplified character
+    result = default_tagger().tag(item["title"], item["body"])
+    assert "eddie-yue" in {e["kb_id"] for e in result.entities}
+
+
+def test_byline_and_unknown_officials_become_candidate_people() -> None:
+    byline = _labelled("thestandard-308476")  # body opens with the byline "Judy Cui"
+    names = {e["name"] for e in default_tagger().tag(byline["title"], byline["body"]).as_output()["entities"]}
+    assert "Judy Cui" in names
+    titled = _labelled("rthk-zh-1832955")  # 運輸署總工程師郭家駿接受《政府新聞網》訪問
+    output = default_tagger().tag(titled["title"], titled["body"]).as_output()
+    assert {"name": "郭家駿", "type": "person", "kb_id": None, "mentions": ["郭家駿"]} in output["entities"]
