@@ -232,6 +232,8 @@ class Tagger:
                         surface = text.upper() if len(text) <= 3 and text.isascii() else text
                         add(surface, Pattern(kind, name, float(weight), surface))
         self.automaton = _build_automaton(patterns)
+        # whether naming each entity gives a story a Hong Kong angle (a rule over its names: computed once)
+        self.hk_local = {entity_id: entity.hk_local for entity_id, entity in self.entities.items()}
         self.label_automaton = _build_automaton(label_patterns)
         # Characters whose presence means Simplified → Traditional folding can create a match: the
         # Simplified forms of every pattern that differ from the Traditional ones.
@@ -315,7 +317,7 @@ class Tagger:
             if not confirmed:
                 continue
             entity = self.entities[entity_id]
-            if entity.hk_local:
+            if self.hk_local[entity_id]:
                 weight = 1.0 if entity.type == "person" else 1.5
                 hk_from_entities += weight + (0.5 if any(h.field == "title" for h in hits) else 0.0)
             # A body named only inside a job title (創新科技及工業局局長孫東) is the person's title,
