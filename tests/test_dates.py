@@ -25,6 +25,9 @@ FETCHED = datetime(2025, 11, 28, 16, 0, tzinfo=HKT)
         # The Standard's legacy heading; email.utils alone reads the pm time as 03:48
         ("Local | 7 Aug 2020 3:48 pm", datetime(2020, 8, 7, 15, 48, tzinfo=HKT)),
         ("1 Aug 2018 11:08 am", datetime(2018, 8, 1, 11, 8, tzinfo=HKT)),
+        # GIA press releases close with the date and the issue time
+        ("Ends/Tuesday, January 7, 2020 Issued at HKT 17:12", datetime(2020, 1, 7, 17, 12, tzinfo=HKT)),
+        ("完 2020年1月7日（星期二） 香港時間17時12分發", datetime(2020, 1, 7, 17, 12, tzinfo=HKT)),
     ],
 )
 def test_site_formats_parse_to_aware_hkt(text: str, expected: datetime) -> None:

@@ -21,6 +21,10 @@ _TIME = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?")
 _RELATIVE_TODAY = re.compile(r"^\s*(今日|今天|Today)\s*(\d{1,2})[:：](\d{2})", re.IGNORECASE)
 _RELATIVE_AGO = re.compile(r"^\s*(\d+)\s*(分鐘|分钟|小時|小时|天|日)前")
 _HKT_STAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})\s+HKT\s+(\d{1,2}):(\d{2})")
+# GIA press releases end with "Ends/Tuesday, January 7, 2020 Issued at HKT 17:12"
+_GIA_ENDS = re.compile(r"Ends/\w+, (\w+ \d{1,2}, \d{4})\s*Issued at HKT (\d{1,2}):(\d{2})")
+# and in Chinese "完 2020年1月7日（星期二） 香港時間17時12分發"
+_ZH_HOUR_MINUTE = re.compile(r"(\d{1,2})時(\d{1,2})分")
 _DMY = re.compile(r"^\s*(\d{1,2})[-./](\d{1,2})[-./](\d{4})(?:\s+(\d{1,2}):(\d{2}))?\s*$")
 _EPOCH = re.compile(r"^\s*\d{9,13}(?:\.\d+)?\s*$")
 _COMPACT_OFFSET = re.compile(r"([+-])(\d{2})(\d{2})$")
@@ -76,6 +80,9 @@ def parse_date(text: object, *, reference: datetime | None = None) -> datetime |
     if match := _HKT_STAMP.search(raw):
         y, m, d, hh, mm = (int(g) for g in match.groups())
         return datetime(y, m, d, hh, mm, tzinfo=HKT)
+    if match := _GIA_ENDS.search(raw):
+        day = datetime.strptime(match.group(1), "%B %d, %Y")
+        return day.replace(hour=int(match.group(2)), minute=int(match.group(3)), tzinfo=HKT)
     if match := _RELATIVE_TODAY.match(raw):
         return ref.replace(hour=int(match.group(2)), minute=int(match.group(3)), second=0, microsecond=0)
     if match := _RELATIVE_AGO.match(raw):
@@ -89,6 +96,8 @@ def parse_date(text: object, *, reference: datetime | None = None) -> datetime |
         if tmatch := _TIME.search(rest):
             hh, mm = int(tmatch.group(1)), int(tmatch.group(2))
             ss = int(tmatch.group(3) or 0)
+        elif tmatch := _ZH_HOUR_MINUTE.search(rest):
+            hh, mm = int(tmatch.group(1)), int(tmatch.group(2))
         return datetime(y, m, d, hh, mm, ss, tzinfo=HKT)
     if match := _DMY.match(raw):
         d, m, y = int(match.group(1)), int(match.group(2)), int(match.group(3))
