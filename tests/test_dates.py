@@ -28,6 +28,7 @@ FETCHED = datetime(2025, 11, 28, 16, 0, tzinfo=HKT)
         # GIA press releases close with the date and the issue time
         ("Ends/Tuesday, January 7, 2020 Issued at HKT 17:12", datetime(2020, 1, 7, 17, 12, tzinfo=HKT)),
         ("完 2020年1月7日（星期二） 香港時間17時12分發", datetime(2020, 1, 7, 17, 12, tzinfo=HKT)),
+        ("完/2020年1月7日（星期二）\n香港時間17時12分發", datetime(2020, 1, 7, 17, 12, tzinfo=HKT)),
     ],
 )
 def test_site_formats_parse_to_aware_hkt(text: str, expected: datetime) -> None:
