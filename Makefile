@@ -73,7 +73,7 @@ BENCH_DIR ?= $(CURDIR)/../shared/benchmarks/article-extraction
 bench: bench-extract bench-tag bench-warehouse
 
 bench-extract: install
-	$(BIN)/python -m transforms.eval_extract $(BENCH_DIR)
+	$(BIN)/python -m spiders.eval_extract $(BENCH_DIR)
 
 bench-tag: install
 	$(BIN)/python -m transforms.bench_tag --articles 2000

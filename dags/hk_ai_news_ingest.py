@@ -7,7 +7,7 @@ quality checks and refresh the
 trend marts. A source whose crawl is flagged (0 entries, blocks, parse failures) fails its own
 task, and the others carry on: loading runs when all crawls are done, whatever their state.
 
-Logic lives in `hkai.pipeline`; this file only wires it.
+Logic lives in `hkai.ingest`; this file only wires it.
 """
 
 from __future__ import annotations
@@ -31,19 +31,19 @@ def hk_ai_news_ingest():
     @task
     def prepare_warehouse() -> list[str]:
         """Migrate the schema, sync the source registry and the knowledge base; list sources to crawl."""
-        from hkai import pipeline
+        from hkai import ingest
 
-        pipeline.prepare_warehouse()
-        return pipeline.crawlable_sources()
+        ingest.prepare_warehouse()
+        return ingest.crawlable_sources()
 
     @task(map_index_template="{{ task.op_kwargs['source'] }}", retries=1)
     def crawl(source: str, **context) -> dict:
         """Crawl one source in a child process; a flagged source fails this task (visible in the UI)."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from hkai import pipeline
+        from hkai import ingest
 
-        summary = pipeline.crawl(source, context["run_id"])
+        summary = ingest.crawl(source, context["run_id"])
         if summary.flagged:
             # retrying a flagged source in minutes rarely helps; the next scheduled run tries again
             raise AirflowFailException(f"{source} flagged: {summary.reason}")
@@ -52,16 +52,16 @@ def hk_ai_news_ingest():
     @task(trigger_rule="all_done")
     def tag_and_load(**context) -> dict:
         """Tag every staged item and upsert articles with their tags, in one transaction."""
-        from hkai import pipeline
+        from hkai import ingest
 
-        return pipeline.tag_and_load(context["run_id"])
+        return ingest.tag_and_load(context["run_id"])
 
     @task
     def cluster_stories() -> dict:
         """Group near-duplicates and English/Chinese coverage of the same story into clusters."""
-        from hkai import pipeline
+        from hkai import ingest
 
-        return pipeline.cluster_stories()
+        return ingest.cluster_stories()
 
     @task
     def quality_checks() -> dict:
@@ -73,16 +73,16 @@ def hk_ai_news_ingest():
     @task(outlets=[WAREHOUSE])
     def refresh_marts(**context) -> dict:
         """Recompute the mart rows of the weeks this run touched."""
-        from hkai import pipeline
+        from hkai import ingest
 
-        return pipeline.refresh(context["run_id"])
+        return ingest.refresh(context["run_id"])
 
     @task(trigger_rule="all_done")
     def source_health(**context) -> dict:
         """Fail the run (red in the UI) when any source was flagged, after the others were published."""
-        from hkai import pipeline
+        from hkai import ingest
 
-        return pipeline.assert_sources_healthy(context["run_id"])
+        return ingest.assert_sources_healthy(context["run_id"])
 
     sources = prepare_warehouse()
     crawls = crawl.expand(source=sources)

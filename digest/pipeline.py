@@ -8,7 +8,6 @@ after; a (recipient, week) already `sent` is never sent again.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from datetime import UTC, date, datetime, timedelta
 from email import policy
@@ -19,7 +18,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from hkai.config import get_settings
+from config.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ def recipients() -> list[dict[str, Any]]:
     if path and path.exists():
         records = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         return [r for r in records if isinstance(r, dict) and r.get("email")]
-    return [{"email": os.environ.get("HKAI_DIGEST_TO", "analyst@example.org"), "name": "Analyst"}]
+    return [{"email": get_settings().digest_to, "name": "Analyst"}]
 
 
 def resolve_week(week: str | date | None) -> date:
@@ -126,7 +125,7 @@ def _screenshot(eml: Path) -> str | None:
     """A PNG preview when Chromium is installed; a missing browser never blocks the digest."""
     from digest.preview import chromium_path, screenshot
 
-    if os.environ.get("HKAI_DIGEST_SCREENSHOT", "1") == "0" or chromium_path() is None:
+    if not get_settings().digest_screenshot or chromium_path() is None:
         return None
     try:
         report = screenshot(eml)

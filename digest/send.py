@@ -8,7 +8,6 @@ built here; host, port and credentials still come from the Airflow connection `s
 from __future__ import annotations
 
 import json
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import unquote, urlsplit
 
+from config.settings import airflow_connection_uri
 from digest.render import RenderedDigest
 
 
@@ -33,7 +33,7 @@ class SmtpSettings:
 
 def smtp_settings(conn_id: str = "smtp_default") -> SmtpSettings | None:
     """The SMTP connection from the environment (JSON or URI form), else Airflow's store, else None."""
-    raw = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    raw = airflow_connection_uri(conn_id)
     if raw:
         raw = raw.strip()
         if raw.startswith("{"):

@@ -106,7 +106,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from hkai.pipeline import run_all
+    from hkai.ingest import run_all
 
     result = run_all(args.run_id, args.source or None)
     print(
@@ -138,8 +138,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     import time
 
-    from hkai.config import get_settings
-    from hkai.replay import ReplayServer
+    from config.settings import get_settings
+    from spiders.replay_server import ReplayServer
 
     with ReplayServer(Path(args.snapshot or get_settings().snapshot_dir), port=args.port) as server:
         print(f"replaying {len(server.snapshot.entries)} URLs on {server.url} (Ctrl-C to stop)", flush=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hkai.config import REPO_ROOT, get_settings
+from config.settings import REPO_ROOT, child_environment, get_settings
 
 # Single article failures happen on every live site (a removed page, a timeout); a source is
 # flagged when more than this share of its article requests fail, or when any feed fails.
@@ -112,8 +111,8 @@ def crawl_here(
     from scrapy.settings import Settings
 
     import spiders.settings as project_settings
-    from hkai.replay import ReplayServer
     from spiders.registry import spider_classes
+    from spiders.replay_server import ReplayServer
 
     settings = get_settings()
     spider_cls = spider_classes()[source_name]
@@ -121,7 +120,7 @@ def crawl_here(
     scrapy_settings.setmodule(project_settings, priority="project")
     out_dir.mkdir(parents=True, exist_ok=True)
     scrapy_settings.set("HKAI_STAGING_FILE", str(out_dir / f"{source_name}.jsonl"), priority="cmdline")
-    for key, value in json.loads(os.environ.get("HKAI_SCRAPY_SETTINGS", "{}")).items():
+    for key, value in settings.scrapy_settings.items():
         scrapy_settings.set(key, value, priority="cmdline")
 
     server: ReplayServer | None = None
@@ -191,8 +190,7 @@ def crawl_source(
     ]
     if start_urls:
         command += ["--start-urls", ",".join(start_urls)]
-    child_env = {**os.environ, **(env or {})}
-    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), child_env.get("PYTHONPATH")]))
+    child_env = child_environment(env)
     log_path = out_dir / f"{source_name}.log"
     with log_path.open("w", encoding="utf-8") as log:
         completed = subprocess.run(

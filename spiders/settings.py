@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
+from config.settings import get_settings
 
+_SETTINGS = get_settings()
 BOT_NAME = "hkai"
 SPIDER_MODULES = ["spiders.sources"]
 NEWSPIDER_MODULE = "spiders.sources"
 
-_CONTACT = os.environ.get("HKAI_USER_AGENT_CONTACT", "https://github.com/hkai-tracker/hkai")
-USER_AGENT = f"hkai-news-tracker/0.1 (+{_CONTACT}; research crawler for Hong Kong AI news)"
+USER_AGENT = _SETTINGS.user_agent
 
 # Politeness: robots.txt, one request at a time per site, AutoThrottle on top of the per-source
 # delay, and the site's own Crawl-delay honoured by the robots middleware below.
@@ -42,7 +42,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {"scrapy.extensions.telnet.TelnetConsole": None}
 TELNETCONSOLE_ENABLED = False
-LOG_LEVEL = os.environ.get("HKAI_SCRAPY_LOG_LEVEL", "INFO")
+LOG_LEVEL = _SETTINGS.scrapy_log_level
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-SNAPSHOT = REPO / "snapshots" / "demo"
+from tests.paths import SNAPSHOT
+
 POSTGRES_URL = os.environ.get("HKAI_TEST_POSTGRES_URL")
 
 

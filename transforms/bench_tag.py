@@ -14,7 +14,7 @@ import re
 import sys
 import time
 
-from hkai.config import REPO_ROOT
+from config.settings import REPO_ROOT
 
 
 def corpus(count: int, size: int = 3000) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from hkai.config import REPO_ROOT
+from config.settings import REPO_ROOT
 
 DATA = REPO_ROOT / "tests" / "data" / "tagging"
 

@@ -13,7 +13,6 @@ Run: `python -m warehouse.bench --articles 1000000` (needs HKAI_TEST_POSTGRES_UR
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -25,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from config.settings import get_settings
 from warehouse.models import SECTORS, THEMES
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -67,7 +67,6 @@ def synthetic_records(count: int, entity_ids: list[str], seed: int = 42) -> Iter
 
 
 def _prepare(url: str) -> Engine:
-    from spiders.registry import sources
     from transforms.kb import load_entities
     from warehouse.db import get_engine, upgrade
     from warehouse.load import sync_kb_entities, upsert
@@ -93,7 +92,6 @@ def _prepare(url: str) -> Engine:
             ["name"],
         )
         sync_kb_entities(conn, load_entities().values())
-        del sources
     return engine
 
 
@@ -217,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_sqlite:
             results.append(bench_database("SQLite", f"sqlite:///{tmp}/bench.db", args.articles))
-        pg = os.environ.get("HKAI_TEST_POSTGRES_URL")
+        pg = get_settings().test_postgres_url
         if pg:
             from warehouse.db import create_scratch_database
 

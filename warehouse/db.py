@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
-from hkai.config import get_settings
+from config.settings import get_settings
 
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from hkai.config import get_settings
+from config.settings import get_settings
 from warehouse.models import Base
 
 config = context.config

@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,12 +17,12 @@ import lxml.html
 import pytest
 import scrapy
 from scrapy.http import HtmlResponse, Request, XmlResponse
-from test_sources import _spider
+from tests.spiders.test_sources import _spider
 
 from spiders.registry import get_source, sources
+from tests.paths import FIXTURES as ALL_FIXTURES
 
-HERE = Path(__file__).resolve().parent
-FIXTURES = HERE / "fixtures" / "sources"
+FIXTURES = ALL_FIXTURES / "sources"
 MANIFEST: list[dict[str, Any]] = [
     json.loads(line)
     for line in (FIXTURES / "MANIFEST.jsonl").read_text(encoding="utf-8").splitlines()

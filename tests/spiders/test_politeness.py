@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hkai import pipeline
-
-SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "demo"
+from hkai import ingest
+from tests.paths import SNAPSHOT
 
 
 @pytest.mark.slow
@@ -35,9 +34,9 @@ def test_robots_disallow_and_crawl_delay_are_honoured(
             + "\n"
         )
     monkeypatch.setenv("HKAI_SNAPSHOT_DIR", str(root))
-    pipeline.prepare_warehouse()
-    summary = pipeline.crawl("rthk_en", "polite")
-    stats = json.loads((pipeline.run_dir("polite") / "rthk_en.stats.json").read_text())
+    ingest.prepare_warehouse()
+    summary = ingest.crawl("rthk_en", "polite")
+    stats = json.loads((ingest.run_dir("polite") / "rthk_en.stats.json").read_text())
     assert stats.get("robotstxt/forbidden", 0) == 1  # the disallowed feed was never requested
     assert stats["hkai/crawl_delay"] == 1.0
     assert "efinance" not in " ".join(summary.health["error_reasons"])  # a robots skip is not an error

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, inspect, select, text
 
+from tests.paths import SNAPSHOT
 from transforms.dates import HKT
 from warehouse.db import downgrade, get_engine, upgrade
 from warehouse.load import load_articles, sync_sources
@@ -165,14 +166,13 @@ def _real_tagged_records(limit: int = 600) -> list[dict]:
     """Real RTHK items from the snapshot, tagged by the real tagger."""
     import gzip
     import json
-    from pathlib import Path
 
     import feedparser
 
     from transforms.tagging import default_tagger, tag_record
     from transforms.urls import canonical_url
 
-    snapshot = Path(__file__).resolve().parent.parent / "snapshots" / "demo"
+    snapshot = SNAPSHOT
     manifest = [json.loads(line) for line in (snapshot / "manifest.jsonl").read_text().splitlines()]
     records = []
     for entry in manifest:
@@ -201,7 +201,7 @@ def _real_tagged_records(limit: int = 600) -> list[dict]:
 def test_sqlite_and_postgresql_give_identical_marts(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import os
 
-    from conftest import _fresh_postgres
+    from tests.conftest import _fresh_postgres
 
     if not os.environ.get("HKAI_TEST_POSTGRES_URL"):
         pytest.skip("needs PostgreSQL")
@@ -210,7 +210,7 @@ def test_sqlite_and_postgresql_give_identical_marts(tmp_path) -> None:  # type: 
     for url in (f"sqlite:///{tmp_path / 'a.db'}", _fresh_postgres(os.environ["HKAI_TEST_POSTGRES_URL"])):
         upgrade(url)
         engine = get_engine(url)
-        from hkai.pipeline import prepare_warehouse  # noqa: F401  (KB sync below uses the same code)
+        from hkai.ingest import prepare_warehouse  # noqa: F401  (KB sync below uses the same code)
         from spiders.registry import sources
         from transforms.kb import load_entities
         from warehouse.load import sync_kb_entities

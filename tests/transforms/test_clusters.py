@@ -5,12 +5,10 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 
+from tests.paths import SNAPSHOT
 from transforms.clusters import ClusterInput, cluster_articles
 from transforms.dates import HKT
-
-SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "demo"
 
 
 def _rthk_items(limit: int = 40) -> list[dict]:

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from hkai import pipeline
+from hkai import ingest
+from tests.paths import SNAPSHOT
 from warehouse.db import get_engine
 from warehouse.models import Article, ArticleEntity, CrawlRun
-
-SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "demo"
 
 
 def _count(model) -> int:  # type: ignore[no-untyped-def]
@@ -24,12 +23,12 @@ def _count(model) -> int:  # type: ignore[no-untyped-def]
 
 @pytest.mark.slow
 def test_replay_ingest_is_incremental_and_idempotent(hkai_env: Path) -> None:
-    first = pipeline.run_all("run-1", ["rthk_en", "scmp_tech", "mingpao"])
+    first = ingest.run_all("run-1", ["rthk_en", "scmp_tech", "mingpao"])
     assert all(not c["flagged"] for c in first["crawls"]), first["crawls"]
     articles, tags = _count(Article), _count(ArticleEntity)
     assert articles == 16 and first["load"]["loaded"] == 16
 
-    second = pipeline.run_all("run-2", ["rthk_en", "scmp_tech", "mingpao"])
+    second = ingest.run_all("run-2", ["rthk_en", "scmp_tech", "mingpao"])
     assert _count(Article) == articles and _count(ArticleEntity) == tags  # no duplicates
     for crawl in second["crawls"]:
         health = crawl["health"]
@@ -75,7 +74,7 @@ def test_broken_sources_are_flagged_and_others_carry_on(
 ) -> None:
     monkeypatch.setenv("HKAI_SNAPSHOT_DIR", str(_broken_snapshot(hkai_env)))
     monkeypatch.setenv("HKAI_SCRAPY_SETTINGS", json.dumps({"RETRY_TIMES": 1}))
-    result = pipeline.run_all("run-bad", ["hkma", "unwire", "rthk_en"])
+    result = ingest.run_all("run-bad", ["hkma", "unwire", "rthk_en"])
     by_source = {c["source"]: c for c in result["crawls"]}
     assert by_source["hkma"]["flagged"] and "every feed/listing request failed" in by_source["hkma"]["reason"]
     assert by_source["unwire"]["flagged"] and "parse failure" in by_source["unwire"]["reason"]
@@ -86,8 +85,8 @@ def test_broken_sources_are_flagged_and_others_carry_on(
     runs = {row.source: row for row in rows}
     assert runs["hkma"].flagged and any("500" in e for e in runs["hkma"].error_sample)
     assert runs["unwire"].flagged and any("malformed feed" in e for e in runs["unwire"].error_sample)
-    with pytest.raises(pipeline.SourceFlagged, match="hkma"):
-        pipeline.assert_sources_healthy("run-bad")
+    with pytest.raises(ingest.SourceFlagged, match="hkma"):
+        ingest.assert_sources_healthy("run-bad")
 
 
 def test_snapshot_manifest_has_provenance_for_every_file() -> None:

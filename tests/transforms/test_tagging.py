@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import DATA, FIXTURES, SHARED, SNAPSHOT
 from transforms.kb import load_entities
 from transforms.tagging import Tagger, default_tagger, fold
 
-ESSAY = Path(__file__).resolve().parent.parent.parent / "shared" / "seed-essay.txt"
-ESSAY_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "seed-essay.txt"
+ESSAY = SHARED / "seed-essay.txt"
+ESSAY_FIXTURE = FIXTURES / "seed-essay.txt"
 
 
 def _essay() -> str:
@@ -139,7 +140,7 @@ def test_hkai_tag_contract(tmp_path: Path) -> None:
 
 
 def test_rthk_month_relevance_rate_is_plausible() -> None:
-    month = Path(__file__).resolve().parent.parent / "snapshots" / "demo"
+    month = SNAPSHOT
     manifest = [json.loads(line) for line in (month / "manifest.jsonl").read_text().splitlines()]
     feed = next(m for m in manifest if m["url"].endswith("c_expressnews_clocal.xml"))
     import feedparser
@@ -152,7 +153,7 @@ def test_rthk_month_relevance_rate_is_plausible() -> None:
 
 def _labelled(item_id: str) -> dict:
     """One real item of the labelled development data (provenance in tests/data/tagging/README.md)."""
-    data = Path(__file__).resolve().parent / "data" / "tagging"
+    data = DATA / "tagging"
     for name in ("dev.jsonl", "dev_more.jsonl"):
         for line in (data / name).read_text(encoding="utf-8").splitlines():
             item = json.loads(line)

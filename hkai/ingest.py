@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hkai.config import get_settings
+from config.settings import get_settings
 
 log = logging.getLogger(__name__)
 

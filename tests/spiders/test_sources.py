@@ -11,11 +11,10 @@ import pytest
 from scrapy.http import HtmlResponse, Request, XmlResponse
 
 from spiders.registry import get_source, sources, spider_classes
+from tests.paths import FIXTURES, SNAPSHOT
 from transforms.dates import HKT
 
-HERE = Path(__file__).resolve().parent
-SNAPSHOT = HERE.parent / "snapshots" / "demo"
-SOURCE_FIXTURES = HERE / "fixtures" / "sources"
+SOURCE_FIXTURES = FIXTURES / "sources"
 
 
 def _saved(root: Path, manifest: str) -> list[dict]:
@@ -94,7 +93,7 @@ def test_verified_source_listing_yields_entries(name: str) -> None:
 
 
 def test_real_scmp_rss_feed_from_2019_yields_article_requests() -> None:
-    body = gzip.decompress((HERE / "fixtures" / "scmp.xml.gz").read_bytes())
+    body = gzip.decompress((FIXTURES / "scmp.xml.gz").read_bytes())
     spider = _spider("scmp_tech")
     response = XmlResponse(
         url="https://www.scmp.com/rss/2/feed", body=body, request=Request("https://www.scmp.com/rss/2/feed")
@@ -107,7 +106,7 @@ def test_real_scmp_rss_feed_from_2019_yields_article_requests() -> None:
 
 
 def test_raw_rthk_page_from_2018_parses() -> None:
-    body = gzip.decompress((HERE / "fixtures" / "rthk.html.gz").read_bytes())
+    body = gzip.decompress((FIXTURES / "rthk.html.gz").read_bytes())
     url = "https://news.rthk.hk/rthk/ch/component/k2/1404750-20180702.htm"
     spider = _spider("rthk_zh")
     items = list(spider.parse_article(HtmlResponse(url=url, body=body, request=Request(url)), entry={}))
@@ -147,7 +146,7 @@ def test_hkai_sources_json_lists_the_registry(capsys: pytest.CaptureFixture[str]
 def test_real_cloudflare_challenge_is_detected_as_a_bot_wall() -> None:
     from spiders.middlewares import bot_wall_reason
 
-    body = gzip.decompress((HERE / "fixtures" / "inmedia-cloudflare-challenge.html.gz").read_bytes())
+    body = gzip.decompress((FIXTURES / "inmedia-cloudflare-challenge.html.gz").read_bytes())
     assert bot_wall_reason(403, body, {b"Server": [b"cloudflare"]}) == "403 bot challenge"
     assert bot_wall_reason(200, body) == "challenge page"
     assert bot_wall_reason(202, b"<html><script>challenge()</script></html>") == "202 JavaScript challenge"

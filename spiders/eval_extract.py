@@ -5,7 +5,7 @@ tokens is one shingle) counted as a multiset; per page TP/FP/FN are normalised b
 and recall are averaged over pages where they are defined; F1 is the harmonic mean of the averages.
 Speed is reported as pages per second and as a ratio to trafilatura, both measured in this run.
 
-Run: `python -m transforms.eval_extract [BENCH_DIR]` (default ../shared/benchmarks/article-extraction).
+Run: `python -m spiders.eval_extract [BENCH_DIR]` (default ../shared/benchmarks/article-extraction).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from hkai.config import REPO_ROOT
+from config.settings import REPO_ROOT
 
 _TOKEN = re.compile(r"\w+")
 DEFAULT_BENCH = REPO_ROOT.parent / "shared" / "benchmarks" / "article-extraction"

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from hkai import pipeline
+from hkai import ingest
+from tests.paths import SNAPSHOT
 from warehouse.db import get_engine
 from warehouse.models import Article
 
-SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "demo"
 FEEDS = [
     "https://www.scmp.com/rss/36/feed",
     "https://www.scmp.com/rss/325332/feed",
@@ -111,10 +111,10 @@ def bad_snapshot(hkai_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.mark.slow
 def test_each_bad_input_is_counted_and_nothing_stored_is_lost(bad_snapshot: Path) -> None:
-    good = pipeline.run_all("before", ["rthk_en"])
+    good = ingest.run_all("before", ["rthk_en"])
     assert good["load"]["loaded"] == 4
 
-    result = pipeline.run_all("bad", ["scmp_tech", "mingpao"])
+    result = ingest.run_all("bad", ["scmp_tech", "mingpao"])
     crawls = {c["source"]: c for c in result["crawls"]}
     scmp = crawls["scmp_tech"]
     assert scmp["flagged"], scmp

@@ -13,7 +13,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from digest.pipeline import deliver, render_week
-from hkai.pipeline import prepare_warehouse
+from hkai.ingest import prepare_warehouse
+from tests.paths import REPO
 from transforms.dates import HKT
 from transforms.tagging import default_tagger, tag_record
 from warehouse.db import get_engine
@@ -179,6 +180,6 @@ def test_digest_renders_in_headless_chromium(hkai_env: Path) -> None:
     assert set(EXPECTED_SECTIONS) <= set(report.sections)
     assert report.images >= 2 and report.broken_images == []
     assert report.screenshot.stat().st_size > 10_000
-    keep = Path(__file__).resolve().parent.parent / "out"
+    keep = REPO / "out"
     keep.mkdir(exist_ok=True)
     (keep / "digest-test-screenshot.png").write_bytes(report.screenshot.read_bytes())

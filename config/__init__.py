@@ -1,0 +1,1 @@
+"""The bottom layer: settings every other package reads, and nothing else."""
