@@ -40,8 +40,11 @@ test: install
 	HKAI_TEST_POSTGRES_URL=$${HKAI_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:$(PGPORT)/postgres} \
 		$(BIN)/python -m pytest -q tests; status=$$?; $(MAKE) --no-print-directory postgres-stop; exit $$status
 
+## Ruff (lint and format) and mypy over every package.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## Start a throwaway PostgreSQL from Debian's packages (skipped when HKAI_TEST_POSTGRES_URL is set).
 postgres-start:

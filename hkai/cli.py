@@ -121,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_trends(args: argparse.Namespace) -> int:
-    from hkai.report import print_trends
+    from hkai.trends import print_trends
 
     print_trends(weeks=args.weeks, top=args.top)
     return 0

@@ -1,7 +1,8 @@
-"""The pipeline's stages as plain functions: what the DAG tasks and the `hkai` commands call.
+"""Orchestration of the ingest DAG (`hk_ai_news_ingest`): one function per task, also run by `hkai run`.
 
-Stages pass run ids and paths, never DataFrames: crawl writes `<staging>/<run>/<source>.jsonl`,
-tag-and-load reads those files, and the marts are refreshed from the warehouse.
+Tasks pass run ids and paths, never DataFrames: a crawl writes `<staging>/<run>/<source>.jsonl`
+(and the feed validators it saw), tag-and-load reads those files, and the marts are refreshed
+from the warehouse. Crawl health is judged once, by `spiders.health`, and written once.
 """
 
 from __future__ import annotations
@@ -41,24 +42,11 @@ def prepare_warehouse() -> None:
         sync_kb_entities(conn, load_entities().values())
 
 
-def snapshot_sources() -> set[str]:
-    manifest = get_settings().snapshot_dir / "manifest.jsonl"
-    if not manifest.exists():
-        return set()
-    return {
-        json.loads(line).get("source") for line in manifest.read_text(encoding="utf-8").splitlines() if line
-    }
-
-
 def crawlable_sources() -> list[str]:
     """Every registered source live; in replay mode, the sources the snapshot covers."""
-    from spiders.registry import spider_classes
+    from spiders.fetch_mode import crawlable_sources as for_mode
 
-    names = list(spider_classes())
-    if get_settings().crawl_mode == "replay":
-        covered = snapshot_sources()
-        names = [n for n in names if n in covered]
-    return names
+    return for_mode(get_settings())
 
 
 @dataclass
@@ -73,21 +61,23 @@ class CrawlSummary:
 def crawl(
     source: str, run_id: str, *, start_urls: list[str] | None = None, env: dict[str, str] | None = None
 ) -> CrawlSummary:
-    """Crawl one source in a child process and record its health in `crawl_runs`."""
+    """Crawl one source in a child process, judge its health and record it in `crawl_runs`."""
+    from spiders.health import assess
     from spiders.run import crawl_source
     from warehouse.db import get_engine
-    from warehouse.load import crawl_state, record_crawl_run
+    from warehouse.load import crawl_state, recent_feed_entries, record_crawl_run
 
-    settings = get_settings()
     engine = get_engine()
     with engine.connect() as conn:
         state = crawl_state(conn, source)
+        recent = recent_feed_entries(conn, source, run_id)
     started = datetime.now(UTC)
     result = crawl_source(source, run_dir(run_id), state=state, start_urls=start_urls, env=env)
-    health = result.health.as_dict()
+    health = assess(result.health, recent).as_dict()
     with engine.begin() as conn:
-        flagged = record_crawl_run(conn, run_id, settings.crawl_mode, started, health)
-    (run_dir(run_id) / f"{source}.health.json").write_text(json.dumps(health, ensure_ascii=False, indent=1))
+        record_crawl_run(conn, run_id, get_settings().crawl_mode, started, health)
+    validators_path = run_dir(run_id) / f"{source}.validators.json"
+    validators_path.write_text(json.dumps(result.validators, ensure_ascii=False), encoding="utf-8")
     log.info(
         "crawl %s: %s requests, %s entries, %s new items, %s known, %s errors, flagged=%s %s",
         source,
@@ -96,27 +86,27 @@ def crawl(
         health["items"],
         health["skipped_known"],
         health["errors"],
-        flagged,
-        health.get("flag_reason") or "",
+        health["flagged"],
+        health["flag_reason"] or "",
     )
-    return CrawlSummary(source, health["items"], flagged, health.get("flag_reason"), health)
+    return CrawlSummary(source, health["items"], health["flagged"], health["flag_reason"], health)
 
 
 def read_staged(run_id: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, str]]]]:
     """Items and feed validators staged by this run's crawls (unreadable lines are skipped and logged)."""
     directory = run_dir(run_id)
     items: list[dict[str, Any]] = []
-    validators: dict[str, dict[str, dict[str, str]]] = {}
     for path in sorted(directory.glob("*.jsonl")):
         for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             try:
                 items.append(json.loads(line))
             except json.JSONDecodeError:
                 log.warning("%s:%s: unreadable staged item skipped", path.name, line_no)
-    for path in sorted(directory.glob("*.health.json")):
-        health = json.loads(path.read_text(encoding="utf-8"))
-        if health.get("validators"):
-            validators[health["source"]] = health["validators"]
+    validators: dict[str, dict[str, dict[str, str]]] = {}
+    for path in sorted(directory.glob("*.validators.json")):
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved:
+            validators[path.name.removesuffix(".validators.json")] = saved
     return items, validators
 
 

@@ -1,9 +1,9 @@
-"""Run one source's crawl in its own process and summarise its health.
+"""Run one source's crawl in its own process and collect what it did.
 
 Twisted's reactor cannot restart, and `airflow dags test` runs every task in one process, so each
 crawl runs as `python -m spiders.run SOURCE ...` in a child process. The child writes the items
-(`<source>.jsonl`) and the crawler stats (`<source>.stats.json`); the parent reads them. A crawl
-that exits 0 with no entries, only errors or a block page is *flagged*, never a silent success.
+(`<source>.jsonl`) and the crawler stats (`<source>.stats.json`); the parent reads them into a
+`CrawlHealth` record that `spiders.health.assess` judges.
 """
 
 from __future__ import annotations
@@ -13,94 +13,12 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from config.settings import REPO_ROOT, child_environment, get_settings
-
-# Single article failures happen on every live site (a removed page, a timeout); a source is
-# flagged when more than this share of its article requests fail, or when any feed fails.
-ERROR_RATE_LIMIT = 0.1
-
-
-@dataclass
-class CrawlHealth:
-    source: str
-    requests: int = 0
-    responses_by_status: dict[str, int] = field(default_factory=dict)
-    feed_entries: int = 0
-    items: int = 0
-    skipped_known: int = 0
-    article_pages: int = 0
-    parse_failures: int = 0
-    errors: int = 0
-    blocked: int = 0
-    paywalled: int = 0
-    not_modified: int = 0
-    duration_s: float = 0.0
-    finish_reason: str = ""
-    error_reasons: list[str] = field(default_factory=list)
-    validators: dict[str, dict[str, str]] = field(default_factory=dict)
-    flagged: bool = False
-    flag_reason: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def health_from_stats(source: str, stats: dict[str, Any], listings: int) -> CrawlHealth:
-    """Turn Scrapy stats into the health record, and decide whether the source is flagged."""
-
-    def stat(key: str) -> int:
-        return int(stats.get(key, 0) or 0)
-
-    statuses = {
-        key.rsplit("/", 1)[-1]: int(value)
-        for key, value in stats.items()
-        if key.startswith("downloader/response_status_count/")
-    }
-    health = CrawlHealth(
-        source=source,
-        requests=stat("downloader/request_count"),
-        responses_by_status=statuses,
-        feed_entries=stat("hkai/feed_entries"),
-        items=stat("item_scraped_count"),
-        skipped_known=stat("hkai/skipped_known"),
-        article_pages=stat("hkai/article_pages"),
-        parse_failures=stat("hkai/parse_failures"),
-        errors=stat("hkai/errors"),
-        blocked=stat("hkai/blocked"),
-        paywalled=stat("hkai/paywalled"),
-        not_modified=stat("hkai/listing_not_modified"),
-        duration_s=float(stats.get("elapsed_time_seconds", 0.0) or 0.0),
-        finish_reason=str(stats.get("finish_reason", "")),
-        error_reasons=list(stats.get("hkai/error_reasons", [])),
-        validators=dict(stats.get("hkai/validators", {})),
-    )
-    reasons: list[str] = []
-    listing_errors = stat("hkai/listing_errors")
-    if health.finish_reason not in {"finished", "closespider_itemcount"}:
-        reasons.append(f"crawl ended with {health.finish_reason or 'no finish reason'}")
-    if health.blocked:
-        reasons.append(f"{health.blocked} response(s) were bot walls or blocks")
-    if listings and listing_errors >= listings:
-        reasons.append("every feed/listing request failed")
-    elif health.feed_entries == 0 and health.not_modified == 0:
-        reasons.append("feeds/listings yielded 0 entries")
-    if health.parse_failures > ERROR_RATE_LIMIT * max(1, health.article_pages):
-        reasons.append(f"{health.parse_failures} parse failure(s) out of {health.article_pages} pages")
-    item_errors = health.errors - listing_errors
-    if listing_errors and listing_errors < listings:
-        reasons.append(f"{listing_errors} of {listings} feed/listing request(s) failed")
-    if item_errors and item_errors > ERROR_RATE_LIMIT * max(1, health.article_pages + health.items):
-        reasons.append(f"{item_errors} article error(s) out of {health.article_pages + health.items}")
-    new_entries = max(0, stat("hkai/entries_new"))
-    if new_entries and health.items == 0:
-        reasons.append(f"{new_entries} new entries but 0 items")
-    health.flagged = bool(reasons)
-    health.flag_reason = "; ".join(reasons) or None
-    return health
+from spiders.health import CrawlHealth, health_from_stats
 
 
 def crawl_here(
@@ -111,8 +29,8 @@ def crawl_here(
     from scrapy.settings import Settings
 
     import spiders.settings as project_settings
+    from spiders.fetch_mode import download_backend
     from spiders.registry import spider_classes
-    from spiders.replay_server import ReplayServer
 
     settings = get_settings()
     spider_cls = spider_classes()[source_name]
@@ -120,29 +38,17 @@ def crawl_here(
     scrapy_settings.setmodule(project_settings, priority="project")
     out_dir.mkdir(parents=True, exist_ok=True)
     scrapy_settings.set("HKAI_STAGING_FILE", str(out_dir / f"{source_name}.jsonl"), priority="cmdline")
-    for key, value in settings.scrapy_settings.items():
-        scrapy_settings.set(key, value, priority="cmdline")
-
-    server: ReplayServer | None = None
-    if settings.crawl_mode == "replay":
-        for key, value in project_settings.REPLAY_SETTINGS.items():
-            scrapy_settings.set(key, value, priority="cmdline")
-        replay_url = settings.replay_url
-        if not replay_url:
-            server = ReplayServer(settings.snapshot_dir).__enter__()
-            replay_url = server.url
-        scrapy_settings.set("HKAI_REPLAY_URL", replay_url, priority="cmdline")
-
-    process = CrawlerProcess(scrapy_settings)
     kwargs: dict[str, Any] = {"state_file": str(state_file) if state_file else None}
     if start_urls:
         kwargs["start_urls"] = ",".join(start_urls)
-    crawler = process.create_crawler(spider_cls)
-    process.crawl(crawler, **kwargs)
     started = time.monotonic()
-    process.start()
-    if server:
-        server.__exit__()
+    with download_backend(settings) as backend_settings:
+        for key, value in {**backend_settings, **settings.scrapy_settings}.items():
+            scrapy_settings.set(key, value, priority="cmdline")
+        process = CrawlerProcess(scrapy_settings)
+        crawler = process.create_crawler(spider_cls)
+        process.crawl(crawler, **kwargs)
+        process.start()
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
     stats.setdefault("elapsed_time_seconds", time.monotonic() - started)
     stats_path = out_dir / f"{source_name}.stats.json"
@@ -152,10 +58,13 @@ def crawl_here(
 
 @dataclass
 class CrawlResult:
+    """A finished crawl: where its items are, its counters (not yet judged) and its feed validators."""
+
     source: str
     items_path: Path
     health: CrawlHealth
-    returncode: int
+    returncode: int | None
+    validators: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def crawl_source(
@@ -167,10 +76,13 @@ def crawl_source(
     env: dict[str, str] | None = None,
     timeout_s: int = 3600,
 ) -> CrawlResult:
-    """Run one crawl in a child process (the parent side), then read its items and stats."""
+    """Run one crawl in a child process (the parent side), then read its items and stats.
+
+    A child that hangs past `timeout_s` is killed and reported, never raised: the other sources
+    carry on, and the health record says what happened.
+    """
     from spiders.registry import get_source
 
-    source = get_source(source_name)
     out_dir.mkdir(parents=True, exist_ok=True)
     state_file = out_dir / f"{source_name}.state.json"
     state_file.write_text(
@@ -178,41 +90,59 @@ def crawl_source(
     )
     stats_path = out_dir / f"{source_name}.stats.json"
     stats_path.unlink(missing_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "spiders.run",
-        source_name,
-        "--out",
-        str(out_dir),
-        "--state",
-        str(state_file),
-    ]
-    if start_urls:
-        command += ["--start-urls", ",".join(start_urls)]
-    child_env = child_environment(env)
     log_path = out_dir / f"{source_name}.log"
-    with log_path.open("w", encoding="utf-8") as log:
-        completed = subprocess.run(
-            command,
-            cwd=REPO_ROOT,
-            env=child_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=timeout_s,
-            check=False,
-        )
-    listings = len(start_urls or source.start_urls)
+    returncode = _run_child(source_name, out_dir, state_file, start_urls, env, log_path, timeout_s)
+    listings = len(start_urls or get_source(source_name).start_urls)
+    stats: dict[str, Any] = {}
     if stats_path.exists():
         stats = json.loads(stats_path.read_text(encoding="utf-8"))
         health = health_from_stats(source_name, stats, listings)
     else:
+        health = CrawlHealth(source=source_name, listings=listings)
+    health.process_problem = _process_problem(returncode, stats_path.exists(), log_path, timeout_s)
+    validators = dict(stats.get("hkai/validators", {}))
+    return CrawlResult(source_name, out_dir / f"{source_name}.jsonl", health, returncode, validators)
+
+
+def _run_child(
+    source_name: str,
+    out_dir: Path,
+    state_file: Path,
+    start_urls: list[str] | None,
+    env: dict[str, str] | None,
+    log_path: Path,
+    timeout_s: int,
+) -> int | None:
+    """`python -m spiders.run SOURCE` with its output in `log_path`; None when it timed out."""
+    command = [sys.executable, "-m", "spiders.run", source_name, "--out", str(out_dir)]
+    command += ["--state", str(state_file)]
+    if start_urls:
+        command += ["--start-urls", ",".join(start_urls)]
+    with log_path.open("w", encoding="utf-8") as log:
+        try:
+            completed = subprocess.run(
+                command,
+                cwd=REPO_ROOT,
+                env=child_environment(env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return None
+    return completed.returncode
+
+
+def _process_problem(returncode: int | None, wrote_stats: bool, log_path: Path, timeout_s: int) -> str | None:
+    if returncode is None:
+        return f"crawl process timed out after {timeout_s} s and was killed"
+    if not wrote_stats:
         tail = log_path.read_text(encoding="utf-8", errors="replace")[-600:]
-        health = CrawlHealth(source=source_name, flagged=True, flag_reason=f"crawl process failed: {tail}")
-    if completed.returncode != 0:
-        health.flagged = True
-        health.flag_reason = (health.flag_reason or "") + f"; crawl process exited {completed.returncode}"
-    return CrawlResult(source_name, out_dir / f"{source_name}.jsonl", health, completed.returncode)
+        return f"crawl process failed (exit {returncode}): {tail}"
+    if returncode != 0:
+        return f"crawl process exited {returncode}"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Scrapy settings: polite by default, replay or live chosen by HKAI_CRAWL_MODE (nothing else differs)."""
+"""Scrapy settings: polite by default. Replay mode overrides only downloads (`spiders.fetch_mode`)."""
 
 from __future__ import annotations
 
@@ -45,16 +45,3 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = _SETTINGS.scrapy_log_level
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
-
-# Replay mode: the same spiders, downloads answered by the loopback replay server.
-REPLAY_SETTINGS = {
-    "DOWNLOAD_HANDLERS": {
-        "http": "spiders.replay.ReplayDownloadHandler",
-        "https": "spiders.replay.ReplayDownloadHandler",
-    },
-    "DOWNLOAD_DELAY": 0,
-    "DOWNLOAD_DELAY_JITTER": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "CONCURRENT_REQUESTS": 16,
-}

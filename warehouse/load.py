@@ -114,52 +114,50 @@ def crawl_state(conn: Connection, source: str) -> dict[str, Any]:
     return {"seen": seen, "validators": validators}
 
 
-def record_crawl_run(
-    conn: Connection, run_id: str, mode: str, started_at: datetime, health: dict[str, Any]
-) -> bool:
-    """Upsert the run's health row; flags a volume drop against the source's recent runs."""
-    source = health["source"]
-    recent = (
+def recent_feed_entries(conn: Connection, source: str, run_id: str, limit: int = 5) -> list[int]:
+    """Feed entries of the source's latest crawls with entries (before this run), newest first."""
+    return list(
         conn.execute(
             select(CrawlRun.feed_entries)
             .where(CrawlRun.source == source, CrawlRun.run_id != run_id, CrawlRun.feed_entries > 0)
             .order_by(CrawlRun.started_at.desc())
-            .limit(5)
-        )
-        .scalars()
-        .all()
+            .limit(limit)
+        ).scalars()
     )
-    flagged, reason = bool(health.get("flagged")), health.get("flag_reason")
-    if len(recent) >= 3 and not health.get("not_modified"):
-        average = sum(recent) / len(recent)
-        if health.get("feed_entries", 0) < 0.3 * average:
-            flagged = True
-            drop = f"volume drop: {health.get('feed_entries', 0)} entries vs recent average {average:.0f}"
-            reason = f"{reason}; {drop}" if reason else drop
+
+
+_HEALTH_COLUMNS = (
+    "requests",
+    "responses_by_status",
+    "feed_entries",
+    "items",
+    "skipped_known",
+    "article_pages",
+    "parse_failures",
+    "errors",
+    "blocked",
+    "paywalled",
+    "not_modified",
+    "duration_s",
+    "flagged",
+    "flag_reason",
+)
+
+
+def record_crawl_run(
+    conn: Connection, run_id: str, mode: str, started_at: datetime, health: dict[str, Any]
+) -> None:
+    """Write the run's health row as judged by `spiders.health` (a rerun replaces it)."""
     row = {
         "run_id": run_id,
-        "source": source,
+        "source": health["source"],
         "mode": mode,
         "started_at": utc_naive(started_at),
         "finished_at": datetime.now(UTC).replace(tzinfo=None),
-        "requests": health.get("requests", 0),
-        "responses_by_status": health.get("responses_by_status", {}),
-        "feed_entries": health.get("feed_entries", 0),
-        "items": health.get("items", 0),
-        "skipped_known": health.get("skipped_known", 0),
-        "article_pages": health.get("article_pages", 0),
-        "parse_failures": health.get("parse_failures", 0),
-        "errors": health.get("errors", 0),
-        "blocked": health.get("blocked", 0),
-        "paywalled": health.get("paywalled", 0),
-        "not_modified": health.get("not_modified", 0),
-        "duration_s": health.get("duration_s", 0.0),
-        "flagged": flagged,
-        "flag_reason": reason,
+        **{column: health[column] for column in _HEALTH_COLUMNS},
         "error_sample": health.get("error_reasons", [])[:20],
     }
     upsert(conn, CrawlRun.__table__, [row], ["run_id", "source"])
-    return flagged
 
 
 def save_validators(conn: Connection, source: str, validators: dict[str, dict[str, str]]) -> None:
