@@ -249,3 +249,57 @@ def test_dependencies_wait_for_health() -> None:
         for dependency, rule in depends.items():
             expected = "service_completed_successfully" if dependency == "airflow-init" else "service_healthy"
             assert rule.get("condition") == expected, f"{name} -> {dependency} should wait for {expected}"
+
+
+def published_ports() -> list[tuple[str, str]]:
+    return [(name, str(port)) for name, service in services().items() for port in service.get("ports", [])]
+
+
+def test_published_ports_bind_to_loopback_by_default() -> None:
+    """A port without an address would listen on every interface, and both UIs speak plain HTTP."""
+    ports = published_ports()
+    assert {name for name, _ in ports} == {"airflow-apiserver", "mailpit"}
+    active, _ = env_example()
+    for name, port in ports:
+        assert port.startswith("${HKAI_BIND_ADDRESS:-127.0.0.1}:"), (
+            f"{name}: {port} must bind to HKAI_BIND_ADDRESS"
+        )
+    assert active["HKAI_BIND_ADDRESS"] == "127.0.0.1"
+
+
+def test_documents_the_compose_file_refers_to_exist() -> None:
+    for path in re.findall(
+        r"\b((?:docker|docs)/[\w./-]+\.(?:md|sh|py|yaml))", COMPOSE_FILE.read_text(encoding="utf-8")
+    ):
+        assert (REPO / path).exists(), f"docker-compose.yml refers to {path}, which does not exist"
+
+
+def test_init_refuses_to_start_on_placeholders() -> None:
+    """airflow-init runs the secret check before anything else, and sees every secret it checks."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_secrets", REPO / "docker" / "check_secrets.py")
+    assert spec and spec.loader
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+
+    init = services()["airflow-init"]
+    script = init["command"][-1]
+    assert script.index("check_secrets.py") < script.index("airflow db migrate")
+    checked = set(checker.PASSWORDS) | {checker.JWT_SECRET, checker.FERNET_KEY}
+    assert checked <= set(environment(init))
+
+    active, _ = env_example()
+    copied_as_is = checker.problems(active)
+    assert len(copied_as_is) == len(checked)  # every secret in .env.example is refused
+    assert all("placeholder" in problem for problem in copied_as_is)
+
+    good = {name: "a1b2c3d4e5f6a7b8c9d0e1f2" for name in checked}
+    good[checker.FERNET_KEY] = "Dr9ocU4m1kR5o9Jx2wqYy6cB8m3Jk1Qv7sZ0aLpT4gE="  # 32 bytes, URL-safe base64
+    assert checker.problems(good) == []
+    assert checker.problems({**good, checker.FERNET_KEY: "not-a-key-at-all"}) == [
+        "AIRFLOW_FERNET_KEY is not a valid Fernet key (32 bytes, URL-safe base64)"
+    ]
+    assert checker.problems({**good, "REDIS_PASSWORD": "short"}) == [
+        "REDIS_PASSWORD is shorter than 16 characters"
+    ]
