@@ -70,9 +70,7 @@ class Settings(BaseSettings):
     @property
     def user_agent(self) -> str:
         """An honest User-Agent: who we are and where site owners can reach us."""
-        return (
-            f"hkai-news-tracker/0.1 (+{self.user_agent_contact}; research crawler for Hong Kong AI news)"
-        )
+        return f"hkai-news-tracker/0.1 (+{self.user_agent_contact}; research crawler for Hong Kong AI news)"
 
 
 def get_settings() -> Settings:
@@ -85,8 +83,30 @@ def airflow_connection_uri(conn_id: str) -> str | None:
     return os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}") or None
 
 
+# What a crawl process needs from its parent's environment: the interpreter and locale, proxies and
+# CA bundles for live crawling, and the crawl's own settings. Nothing else, so warehouse and SMTP
+# credentials (and Airflow's secrets) never reach the process that parses untrusted pages.
+_CHILD_PASSTHROUGH = frozenset(
+    {"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "VIRTUAL_ENV", "PYTHONHASHSEED"}
+    | {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"}
+    | {"SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"}
+)
+_CHILD_SETTINGS = frozenset(
+    {
+        "HKAI_CRAWL_MODE",
+        "HKAI_DATA_DIR",
+        "HKAI_SNAPSHOT_DIR",
+        "HKAI_REPLAY_URL",
+        "HKAI_USER_AGENT_CONTACT",
+        "HKAI_SCRAPY_SETTINGS",
+        "HKAI_SCRAPY_LOG_LEVEL",
+    }
+)
+
+
 def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child process (a crawl): ours, plus `extra`, with the repo importable."""
-    env = {**os.environ, **(extra or {})}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    """The environment for a crawl's child process: only what it needs, plus `extra`, repo importable."""
+    env = {k: v for k, v in os.environ.items() if k in _CHILD_PASSTHROUGH or k in _CHILD_SETTINGS}
+    env.update(extra or {})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
     return env

@@ -67,3 +67,17 @@ def test_a_wrong_crawl_mode_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("HKAI_CRAWL_MODE", "offline")
     with pytest.raises(ValidationError, match="HKAI_CRAWL_MODE must be 'replay' or 'live'"):
         get_settings()
+
+
+def test_a_crawl_process_gets_no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import child_environment
+
+    monkeypatch.setenv("HKAI_WAREHOUSE_URL", "postgresql+psycopg://hkai:s3cret@db/warehouse")
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", "smtp://user:s3cret@relay:587")
+    monkeypatch.setenv("AIRFLOW__CORE__FERNET_KEY", "s3cret")
+    monkeypatch.setenv("HKAI_CRAWL_MODE", "replay")
+    env = child_environment({"HKAI_SCRAPY_SETTINGS": '{"RETRY_TIMES": 0}'})
+    assert not any("s3cret" in value for value in env.values())
+    assert env["HKAI_CRAWL_MODE"] == "replay" and env["HKAI_SCRAPY_SETTINGS"] == '{"RETRY_TIMES": 0}'
+    assert env["PYTHONPATH"].split(":")[0] == str(REPO_ROOT)
+    assert "PATH" in env
