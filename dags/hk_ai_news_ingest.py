@@ -66,9 +66,9 @@ def hk_ai_news_ingest():
     @task
     def quality_checks() -> dict:
         """Block publishing when the warehouse breaks a rule (keys, uniqueness, accepted values, dates)."""
-        from warehouse.checks import run_checks
+        from hkai import ingest
 
-        return run_checks()
+        return ingest.quality_checks()
 
     @task(outlets=[WAREHOUSE])
     def refresh_marts(**context) -> dict:

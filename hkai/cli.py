@@ -1,25 +1,76 @@
-"""`hkai`: the command-line entry point for people and for the Makefile."""
+"""`hkai`: the command-line entry point for people and for the Makefile.
+
+Exit codes: 0 done, 1 error (one line on stderr; `-v` adds the traceback), 2 usage error,
+3 finished but with flagged sources (`hkai run`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FLAGGED = 0, 1, 2, 3
+
+
+class CliError(Exception):
+    """A problem the user can fix, reported as one line."""
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                yield line_no, json.loads(line), None
-            except json.JSONDecodeError as exc:
-                yield line_no, None, f"line {line_no}: invalid JSON ({exc.msg})"
+    """Records of a JSONL file; a bad line is reported, not fatal. Binary input is an error."""
+    if not path.is_file():
+        raise CliError(f"{path}: no such file")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path}: not UTF-8 text (byte {exc.start}); expected JSON Lines") from None
+    for line_no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield line_no, None, f"line {line_no}: invalid JSON ({exc.msg})"
+            continue
+        if not isinstance(record, dict):
+            yield line_no, None, f"line {line_no}: expected a JSON object"
+            continue
+        yield line_no, record, None
+
+
+@contextmanager
+def _atomic_output(path: Path) -> Iterator[IO[str]]:
+    """Write to a temporary file beside `path` and rename it on success: no half file is left behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    )
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def _week(value: str) -> str:
+    """argparse type for `--week`: any ISO date in the week."""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date: {value!r} (use YYYY-MM-DD, any day of the week)"
+        ) from None
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -53,8 +104,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from transforms.extract import ExtractionError, extract_article
 
     failures = 0
-    with Path(args.output).open("w", encoding="utf-8") as out:
-        for line_no, record, error in _read_jsonl(Path(args.input)):
+    records = list(_read_jsonl(Path(args.input)))
+    with _atomic_output(Path(args.output)) as out:
+        for line_no, record, error in records:
             if record is None:
                 print(error, file=sys.stderr)
                 failures += 1
@@ -85,9 +137,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_tag(args: argparse.Namespace) -> int:
     from transforms.tagging import default_tagger, tag_record
 
+    records = list(_read_jsonl(Path(args.input)))
     tagger = default_tagger()
-    with Path(args.output).open("w", encoding="utf-8") as out:
-        for _line_no, record, error in _read_jsonl(Path(args.input)):
+    with _atomic_output(Path(args.output)) as out:
+        for _line_no, record, error in records:
             if record is None:
                 print(error, file=sys.stderr)
                 continue
@@ -107,8 +160,17 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from hkai.ingest import run_all
+    from spiders.registry import spider_classes
 
-    result = run_all(args.run_id, args.source or None)
+    known = set(spider_classes())
+    unknown = sorted(set(args.source or []) - known)
+    if unknown:
+        raise CliError(f"unknown source(s): {', '.join(unknown)} (see `hkai sources`)")
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    result = run_all(args.run_id, args.source or None, progress=progress)
     print(
         json.dumps(
             {k: v for k, v in result.items() if k != "crawls"}, ensure_ascii=False, indent=1, default=str
@@ -117,7 +179,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for crawl in result["crawls"]:
         flag = f"FLAGGED: {crawl['reason']}" if crawl["flagged"] else "ok"
         print(f"  {crawl['source']:<14} items={crawl['items']:<5} {flag}")
-    return 0
+    return EXIT_FLAGGED if any(crawl["flagged"] for crawl in result["crawls"]) else EXIT_OK
 
 
 def cmd_trends(args: argparse.Namespace) -> int:
@@ -151,50 +213,64 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hkai", description="Hong Kong AI news tracker")
-    parser.add_argument("-v", "--verbose", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="hkai",
+        description="Hong Kong AI news tracker: crawl, tag, load, trends and the weekly digest.",
+        epilog="Exit codes: 0 done, 1 error, 2 usage error, 3 finished with flagged sources.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("sources", help="list the source registry")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the registry as JSON")
     p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("extract", help="extract articles from saved pages (JSONL in, JSONL out)")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("input", help='JSONL, one {"id", "url", "html_path"} object per line')
+    p.add_argument(
+        "-o", "--output", required=True, help="JSONL to write (replaced only when the run succeeds)"
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 if any page failed")
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("tag", help="tag articles (JSONL in, JSONL out)")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("input", help='JSONL, one {"id", "title", "body", ...} object per line')
+    p.add_argument(
+        "-o", "--output", required=True, help="JSONL to write (replaced only when the run succeeds)"
+    )
     p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser("db", help="migrate the warehouse schema")
-    p.add_argument("action", choices=["upgrade", "downgrade"])
-    p.add_argument("--revision")
+    p.add_argument("action", choices=["upgrade", "downgrade"], help="migrate up or down")
+    p.add_argument("--revision", help="target revision (default: head for upgrade, base for downgrade)")
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("run", help="run the ingest path without Airflow")
-    p.add_argument("--run-id")
-    p.add_argument("--source", action="append")
+    p.add_argument(
+        "--run-id", help="id for this run (default: manual__<UTC time>); a rerun with it is idempotent"
+    )
+    p.add_argument(
+        "--source", action="append", metavar="NAME", help="crawl only this source (repeatable; default: all)"
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("trends", help="print the trend tables")
-    p.add_argument("--weeks", type=int, default=5)
-    p.add_argument("--top", type=int, default=8)
+    p.add_argument("--weeks", type=int, default=5, help="how many recent weeks to show (default 5)")
+    p.add_argument("--top", type=int, default=8, help="how many entities to show (default 8)")
     p.set_defaults(func=cmd_trends)
 
     p = sub.add_parser("digest", help="render (and optionally send) the weekly digest")
-    p.add_argument("--week", help="any date in the ISO week (default: the latest week with articles)")
+    p.add_argument(
+        "--week", type=_week, help="any date in the ISO week (default: the latest week with articles)"
+    )
     p.add_argument(
         "--send", action="store_true", help="send over SMTP (smtp_default); default writes .eml only"
     )
     p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser("replay-server", help="serve the replay snapshot on loopback")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--snapshot")
+    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    p.add_argument("--snapshot", help="snapshot directory (default: HKAI_SNAPSHOT_DIR)")
     p.set_defaults(func=cmd_replay)
     return parser
 
@@ -204,7 +280,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # every failure is one clear line; -v shows where it came from
+        if args.verbose:
+            logging.exception("hkai %s failed", args.command)
+        print(f"hkai {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _one_line(exc: BaseException) -> str:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    if not isinstance(exc, CliError | OSError | LookupError | ValueError):
+        message = f"{type(exc).__name__}: {message}"
+    return message[:500]
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -175,13 +176,40 @@ def refresh(run_id: str | None = None) -> dict[str, int]:
     return refresh_marts(get_engine(), run_id)
 
 
-def run_all(run_id: str | None = None, sources: list[str] | None = None) -> dict[str, Any]:
-    """The ingest path without Airflow (used by `hkai run` and tests): prepare, crawl, load, marts."""
+def quality_checks() -> dict[str, Any]:
+    """Block publishing when the warehouse breaks a rule (keys, uniqueness, accepted values, dates)."""
+    from warehouse.checks import run_checks
+
+    return run_checks()
+
+
+def run_all(
+    run_id: str | None = None,
+    sources: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The ingest DAG's path without Airflow (`hkai run`, tests): the same tasks in the same order."""
+    say = progress or (lambda _message: None)
     run_id = run_id or f"manual__{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    say(f"run {run_id}: preparing the warehouse")
     prepare_warehouse()
-    crawls = [crawl(name, run_id) for name in (sources or crawlable_sources())]
+    names = sources or crawlable_sources()
+    crawls = []
+    for number, name in enumerate(names, 1):
+        say(f"crawling {name} ({number}/{len(names)})")
+        summary = crawl(name, run_id)
+        say(
+            f"  {name}: {summary.items} new items"
+            + (f", FLAGGED: {summary.reason}" if summary.flagged else "")
+        )
+        crawls.append(summary)
+    say("tagging and loading")
     loaded = tag_and_load(run_id)
+    say("clustering stories")
     clusters = cluster_stories()
+    say("quality checks")
+    quality_checks()
+    say("refreshing the marts")
     marts = refresh(run_id)
     return {
         "run_id": run_id,
