@@ -64,10 +64,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def staging_dir(self) -> Path:
-        return self.data_dir / "staging"
-
-    @property
     def user_agent(self) -> str:
         """An honest User-Agent: who we are and where site owners can reach us."""
         return f"hkai-news-tracker/0.1 (+{self.user_agent_contact}; research crawler for Hong Kong AI news)"

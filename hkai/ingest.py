@@ -1,15 +1,15 @@
 """Orchestration of the ingest DAG (`hk_ai_news_ingest`): one function per task, also run by `hkai run`.
 
-Tasks pass run ids and paths, never DataFrames: a crawl writes `<staging>/<run>/<source>.jsonl`
-(and the feed validators it saw), tag-and-load reads those files, and the marts are refreshed
-from the warehouse. Crawl health is judged once, by `spiders.health`, and written once.
+Tasks pass run ids, never DataFrames or local paths: a crawl stages its items and feed validators
+in the warehouse (`staged_items`, `staged_crawls`), tag-and-load reads them from there, so any
+task may run on any worker. Crawl health is judged once, by `spiders.health`, and written once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,22 +25,20 @@ class SourceFlagged(RuntimeError):
     """A crawl finished but its health check failed (0 entries, blocks, parse failures...)."""
 
 
-def run_dir(run_id: str) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
-    return get_settings().staging_dir / safe
-
-
 def prepare_warehouse() -> None:
     """Migrate the schema and refresh reference rows (sources, KB entities); idempotent."""
     from spiders.registry import sources
     from transforms.kb import load_entities
     from warehouse.db import get_engine, upgrade
-    from warehouse.load import sync_kb_entities, sync_sources
+    from warehouse.load import prune_staging, sync_kb_entities, sync_sources
 
     upgrade()
     with get_engine().begin() as conn:
         sync_sources(conn, sources())
         sync_kb_entities(conn, load_entities().values())
+        dropped = prune_staging(conn)
+    if dropped:
+        log.info("dropped %s staged items of runs older than a week", dropped)
 
 
 def crawlable_sources() -> list[str]:
@@ -62,29 +60,43 @@ class CrawlSummary:
 def crawl(
     source: str, run_id: str, *, start_urls: list[str] | None = None, env: dict[str, str] | None = None
 ) -> CrawlSummary:
-    """Crawl one source in a child process, judge its health and record it in `crawl_runs`."""
+    """Crawl one source in a child process, stage its items in the warehouse, judge and record its health.
+
+    The child works in a directory of this task only; what the load needs goes to the warehouse's
+    staging tables, so the load may run on another worker.
+    """
     from spiders.health import assess
     from spiders.run import crawl_source
     from warehouse.db import get_engine
-    from warehouse.load import crawl_state, recent_feed_entries, record_crawl_run
+    from warehouse.load import (
+        crawl_state,
+        recent_feed_entries,
+        record_crawl_run,
+        stage_items,
+        stage_validators,
+    )
 
     engine = get_engine()
     with engine.connect() as conn:
         state = crawl_state(conn, source)
         recent = recent_feed_entries(conn, source, run_id)
     started = datetime.now(UTC)
-    result = crawl_source(source, run_dir(run_id), state=state, start_urls=start_urls, env=env)
-    health = assess(result.health, recent).as_dict()
+    with tempfile.TemporaryDirectory(prefix=f"hkai-crawl-{source}-") as workdir:
+        result = crawl_source(source, Path(workdir), state=state, start_urls=start_urls, env=env)
+        _log_child_output(source, result.log_path)
+        items = _read_items(result.items_path)
     with engine.begin() as conn:
+        result.health.duplicate_items = stage_items(conn, run_id, source, items)
+        stage_validators(conn, run_id, source, result.validators)
+        health = assess(result.health, recent).as_dict()
         record_crawl_run(conn, run_id, get_settings().crawl_mode, started, health)
-    validators_path = run_dir(run_id) / f"{source}.validators.json"
-    validators_path.write_text(json.dumps(result.validators, ensure_ascii=False), encoding="utf-8")
     log.info(
-        "crawl %s: %s requests, %s entries, %s new items, %s known, %s errors, flagged=%s %s",
+        "crawl %s: %s requests, %s entries, %s new items (%s duplicates), %s known, %s errors, flagged=%s %s",
         source,
         health["requests"],
         health["feed_entries"],
         health["items"],
+        health["duplicate_items"],
         health["skipped_known"],
         health["errors"],
         health["flagged"],
@@ -93,22 +105,41 @@ def crawl(
     return CrawlSummary(source, health["items"], health["flagged"], health["flag_reason"], health)
 
 
+def _read_items(path: Path) -> list[dict[str, Any]]:
+    """Items the child wrote; a line it could not finish (a killed crawl) is skipped and logged."""
+    if not path.exists():
+        return []
+    items = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError:
+            log.warning("%s:%s: unreadable item skipped", path.name, line_no)
+            continue
+        if isinstance(item, dict) and item.get("canonical_url"):
+            items.append(item)
+    return items
+
+
+def _log_child_output(source: str, log_path: Path, max_lines: int = 400) -> None:
+    """Scrapy's own log, in this task's log (the last `max_lines` lines)."""
+    if not log_path.exists():
+        return
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    skipped = len(lines) - max_lines
+    if skipped > 0:
+        log.info("scrapy %s: (%s earlier lines not shown)", source, skipped)
+    for line in lines[-max_lines:]:
+        log.info("scrapy %s | %s", source, line)
+
+
 def read_staged(run_id: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, str]]]]:
-    """Items and feed validators staged by this run's crawls (unreadable lines are skipped and logged)."""
-    directory = run_dir(run_id)
-    items: list[dict[str, Any]] = []
-    for path in sorted(directory.glob("*.jsonl")):
-        for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError:
-                log.warning("%s:%s: unreadable staged item skipped", path.name, line_no)
-    validators: dict[str, dict[str, dict[str, str]]] = {}
-    for path in sorted(directory.glob("*.validators.json")):
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        if saved:
-            validators[path.name.removesuffix(".validators.json")] = saved
-    return items, validators
+    """Items and feed validators staged by this run's crawls."""
+    from warehouse.db import get_engine
+    from warehouse.load import read_staged as read_from_warehouse
+
+    with get_engine().connect() as conn:
+        return read_from_warehouse(conn, run_id)
 
 
 def tag_and_load(run_id: str) -> dict[str, Any]:

@@ -40,6 +40,11 @@ class CrawlHealth:
     blocked: int = 0
     paywalled: int = 0
     not_modified: int = 0
+    duplicate_items: int = 0
+    future_dated: int = 0
+    undecodable: int = 0
+    invalid_urls: int = 0
+    gave_up_pages: int = 0
     duration_s: float = 0.0
     finish_reason: str = ""
     error_reasons: list[str] = field(default_factory=list)
@@ -77,6 +82,10 @@ def health_from_stats(source: str, stats: dict[str, Any], listings: int) -> Craw
         blocked=stat("hkai/blocked"),
         paywalled=stat("hkai/paywalled"),
         not_modified=stat("hkai/listing_not_modified"),
+        future_dated=stat("hkai/future_dated"),
+        undecodable=stat("hkai/undecodable"),
+        invalid_urls=stat("hkai/invalid_urls"),
+        gave_up_pages=stat("hkai/gave_up_pages"),
         duration_s=float(stats.get("elapsed_time_seconds", 0.0) or 0.0),
         finish_reason=str(stats.get("finish_reason", "")),
         error_reasons=list(stats.get("hkai/error_reasons", [])),
@@ -118,6 +127,13 @@ def parse_failures(health: CrawlHealth, _recent: Sequence[int]) -> str | None:
     return None
 
 
+def undecodable_pages(health: CrawlHealth, _recent: Sequence[int]) -> str | None:
+    """Pages whose bytes decode to no clean text in any likely charset: never stored as gibberish."""
+    if health.undecodable > ERROR_RATE_LIMIT * max(1, health.article_pages + health.items):
+        return f"{health.undecodable} undecodable page(s)"
+    return None
+
+
 def some_listings_failed(health: CrawlHealth, _recent: Sequence[int]) -> str | None:
     if health.listing_errors and health.listing_errors < health.listings:
         return f"{health.listing_errors} of {health.listings} feed/listing request(s) failed"
@@ -155,6 +171,7 @@ MONITORS: tuple[Monitor, ...] = (
     bot_walls,
     no_entries,
     parse_failures,
+    undecodable_pages,
     some_listings_failed,
     article_errors,
     entries_without_items,

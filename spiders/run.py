@@ -64,6 +64,7 @@ class CrawlResult:
     items_path: Path
     health: CrawlHealth
     returncode: int | None
+    log_path: Path
     validators: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -101,7 +102,8 @@ def crawl_source(
         health = CrawlHealth(source=source_name, listings=listings)
     health.process_problem = _process_problem(returncode, stats_path.exists(), log_path, timeout_s)
     validators = dict(stats.get("hkai/validators", {}))
-    return CrawlResult(source_name, out_dir / f"{source_name}.jsonl", health, returncode, validators)
+    items_path = out_dir / f"{source_name}.jsonl"
+    return CrawlResult(source_name, items_path, health, returncode, log_path, validators)
 
 
 def _run_child(

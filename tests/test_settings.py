@@ -42,7 +42,6 @@ def test_defaults_suit_the_embedded_mode(monkeypatch: pytest.MonkeyPatch) -> Non
     settings = get_settings()
     assert settings.crawl_mode == "replay"
     assert settings.warehouse_url == f"sqlite:///{REPO_ROOT / 'data' / 'warehouse.db'}"
-    assert settings.staging_dir == REPO_ROOT / "data" / "staging"
     assert settings.recipients_file is None and settings.replay_url is None
     assert "https://github.com/hkai-tracker/hkai" in settings.user_agent
 

@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select
@@ -28,6 +28,8 @@ from warehouse.models import (
     Entity,
     FeedState,
     SourceRow,
+    StagedCrawl,
+    StagedItem,
 )
 
 log = logging.getLogger(__name__)
@@ -127,6 +129,11 @@ def recent_feed_entries(conn: Connection, source: str, run_id: str, limit: int =
 
 
 _HEALTH_COLUMNS = (
+    "duplicate_items",
+    "future_dated",
+    "undecodable",
+    "invalid_urls",
+    "gave_up_pages",
     "requests",
     "responses_by_status",
     "feed_entries",
@@ -173,6 +180,71 @@ def save_validators(conn: Connection, source: str, validators: dict[str, dict[st
         for url, v in validators.items()
     ]
     upsert(conn, FeedState.__table__, rows, ["url"])
+
+
+def stage_items(conn: Connection, run_id: str, source: str, items: Sequence[dict[str, Any]]) -> int:
+    """Stage a crawl's items for the load; returns how many were duplicates of an item already staged.
+
+    The run's staging rows are keyed by canonical URL, so a URL listed twice (in two feeds, or by two
+    sources) is stored once, with the last copy.
+    """
+    if not items:
+        return 0
+    now = datetime.now(UTC).replace(tzinfo=None)
+    by_url = {item["canonical_url"]: item for item in items}
+    already = set(
+        conn.execute(
+            select(StagedItem.canonical_url).where(
+                StagedItem.run_id == run_id, StagedItem.canonical_url.in_(list(by_url))
+            )
+        ).scalars()
+    )
+    rows = [
+        {"run_id": run_id, "source": source, "canonical_url": url, "item": item, "staged_at": now}
+        for url, item in by_url.items()
+    ]
+    for start in range(0, len(rows), 500):
+        upsert(conn, StagedItem.__table__, rows[start : start + 500], ["run_id", "canonical_url"])
+    return len(items) - len(by_url) + len(already)
+
+
+def stage_validators(
+    conn: Connection, run_id: str, source: str, validators: dict[str, dict[str, str]]
+) -> None:
+    row = {
+        "run_id": run_id,
+        "source": source,
+        "validators": validators,
+        "staged_at": datetime.now(UTC).replace(tzinfo=None),
+    }
+    upsert(conn, StagedCrawl.__table__, [row], ["run_id", "source"])
+
+
+def read_staged(
+    conn: Connection, run_id: str
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, str]]]]:
+    """The run's staged items (in staging order) and the feed validators each crawl saw."""
+    items = list(
+        conn.execute(
+            select(StagedItem.item).where(StagedItem.run_id == run_id).order_by(StagedItem.id)
+        ).scalars()
+    )
+    validators = {
+        source: saved
+        for source, saved in conn.execute(
+            select(StagedCrawl.source, StagedCrawl.validators).where(StagedCrawl.run_id == run_id)
+        )
+        if saved
+    }
+    return items, validators
+
+
+def prune_staging(conn: Connection, keep_days: int = 7) -> int:
+    """Drop staging rows of runs older than `keep_days`; returns the number of items dropped."""
+    cutoff = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=keep_days)
+    dropped = conn.execute(delete(StagedItem).where(StagedItem.staged_at < cutoff)).rowcount or 0
+    conn.execute(delete(StagedCrawl).where(StagedCrawl.staged_at < cutoff))
+    return int(dropped)
 
 
 def content_hash(title: str, body: str) -> str:

@@ -67,6 +67,11 @@ class CrawlRun(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_reason: Mapped[str | None] = mapped_column(Text)
     error_sample: Mapped[list] = mapped_column(JSON, default=list)
+    duplicate_items: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    future_dated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    undecodable: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    invalid_urls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gave_up_pages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class FeedState(Base):
@@ -199,6 +204,33 @@ class LoadAudit(Base):
     rejected: Mapped[int] = mapped_column(Integer)
     articles_total: Mapped[int] = mapped_column(Integer)
     loaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class StagedItem(Base):
+    """One crawled item waiting for tag-and-load: the hand-off between tasks, on any worker.
+
+    One row per (run, canonical URL), so an item staged twice in a run is stored once. Rows are
+    kept for a week after their run, so a load can be rerun from them.
+    """
+
+    __tablename__ = "staged_items"
+    __table_args__ = (UniqueConstraint("run_id", "canonical_url", name="uq_staged_items_run_url"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(250))
+    source: Mapped[str] = mapped_column(String(64))
+    canonical_url: Mapped[str] = mapped_column(Text)
+    item: Mapped[dict] = mapped_column(JSON)
+    staged_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class StagedCrawl(Base):
+    """What a crawl hands to the load besides its items: the feed validators it saw."""
+
+    __tablename__ = "staged_crawls"
+    run_id: Mapped[str] = mapped_column(String(250), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    validators: Mapped[dict] = mapped_column(JSON)
+    staged_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class DigestDelivery(Base):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hkai import ingest
+from spiders.run import crawl_source
 from tests.paths import SNAPSHOT
 
 
@@ -34,12 +34,11 @@ def test_robots_disallow_and_crawl_delay_are_honoured(
             + "\n"
         )
     monkeypatch.setenv("HKAI_SNAPSHOT_DIR", str(root))
-    ingest.prepare_warehouse()
-    summary = ingest.crawl("rthk_en", "polite")
-    stats = json.loads((ingest.run_dir("polite") / "rthk_en.stats.json").read_text())
+    result = crawl_source("rthk_en", hkai_env / "crawl")
+    stats = json.loads((hkai_env / "crawl" / "rthk_en.stats.json").read_text())
     assert stats.get("robotstxt/forbidden", 0) == 1  # the disallowed feed was never requested
     assert stats["hkai/crawl_delay"] == 1.0
-    assert "efinance" not in " ".join(summary.health["error_reasons"])  # a robots skip is not an error
+    assert "efinance" not in " ".join(result.health.error_reasons)  # a robots skip is not an error
 
 
 def test_user_agent_is_honest() -> None:
