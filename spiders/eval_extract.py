@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             f"\nHong Kong pages: title accuracy {hk['title_accuracy']:.3f} ({hk['titles']} pages), "
             f"date accuracy {hk['date_accuracy']:.3f} ({hk['dates']} pages with a date in the URL)"
         )
-        results["hong_kong_pages"] = hk  # type: ignore[assignment]
+        results["hong_kong_pages"] = hk
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

@@ -41,7 +41,7 @@ class Source:
         record = asdict(self)
         record["languages"] = list(self.languages)
         record["start_urls"] = list(self.start_urls)
-        record["rules"] = {k: list(v) for k, v in asdict(self.rules).items() if v}
+        record["rules"] = self.rules.as_record()
         return record
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from spiders.base import ArticleSpider
 from spiders.model import Source
 from transforms.extract import SiteRules
+from transforms.urls import HOST_ALIASES
 
 
 @lru_cache(maxsize=1)
@@ -38,11 +39,18 @@ def get_source(name: str) -> Source:
         raise KeyError(f"unknown source {name!r}; known: {', '.join(spider_classes())}") from exc
 
 
-def rules_for_url(url: str) -> SiteRules | None:
-    """Selectors of the source whose homepage host matches the URL's host (for `hkai extract`)."""
+def _site_host(url: str) -> str:
+    """The URL's host, lower-cased, a known alias mapped to its main name, without "www."."""
     host = (urlsplit(url).hostname or "").lower()
+    return HOST_ALIASES.get(host, host).removeprefix("www.")
+
+
+def rules_for_url(url: str) -> SiteRules | None:
+    """Rules of the source whose homepage or start URL host is the URL's host (for `hkai extract`);
+    "www." and host aliases do not matter. None for an unknown host or a source without rules."""
+    host = _site_host(url)
     for source in sources():
-        hosts = {urlsplit(u).hostname for u in (source.homepage, *source.start_urls)}
-        if host in hosts and (source.rules.body or source.rules.title):
+        hosts = {_site_host(u) for u in (source.homepage, *source.start_urls)}
+        if host in hosts and source.rules != SiteRules():
             return source.rules
     return None

@@ -1,6 +1,57 @@
+from collections.abc import Iterable
+from typing import Any
+
 from spiders.base import JsonApiArticleSpider
 from spiders.model import Source
-from transforms.extract import SiteRules
+from transforms.extract import PayloadArticle, SiteRules, dig
+
+#: HK01 block types that carry article text (others are images, galleries, videos, embeds, related links)
+HK01_TEXT_BLOCKS = {"text", "summary", "quote"}
+
+
+def _token_line(tokens: Any) -> str:
+    """One line of a block's `htmlTokens`: a list of tokens, each with its `content`."""
+    if isinstance(tokens, str):
+        return tokens.strip()
+    if not isinstance(tokens, list):
+        return ""
+    return "".join(str(tok.get("content", "")) for tok in tokens if isinstance(tok, dict)).strip()
+
+
+def hk01_blocks_text(blocks: Iterable[Any], teaser: Iterable[Any] = ()) -> str:
+    """Paragraphs of an HK01 article as the page shows them: the teaser (the lead paragraphs), then
+    the text blocks in order. A "text" or "quote" block holds `htmlTokens` (lines of tokens); a
+    "summary" block holds its paragraphs as plain strings under `summary`."""
+    lines = [_token_line(line) for line in teaser]
+    for block in blocks:
+        if not isinstance(block, dict) or block.get("blockType") not in HK01_TEXT_BLOCKS:
+            continue
+        lines.extend(_token_line(line) for line in block.get("htmlTokens") or block.get("summary") or [])
+    return "\n\n".join(line for line in lines if line)
+
+
+def hk01_next_data(data: dict[str, Any]) -> PayloadArticle | None:
+    """HK01's Next.js payload: props.initialProps.pageProps.article, body in blocks, dates in epoch
+    seconds."""
+    article = dig(data, "props", "initialProps", "pageProps", "article")
+    if not isinstance(article, dict) or not article.get("blocks"):
+        return None
+    authors = [a.get("publishName") for a in article.get("authors") or [] if isinstance(a, dict)]
+    return PayloadArticle(
+        title=article.get("title"),
+        body=hk01_blocks_text(article["blocks"], article.get("teaser") or ()),
+        published=article.get("publishTime"),
+        modified=article.get("lastModifyTime"),
+        authors=tuple(str(name) for name in authors if name),
+    )
+
+
+HK01_RULES = SiteRules(
+    body=("article#article-content-section", "div.article-grid__content-section"),
+    title=("h1#articleTitle",),
+    authors=("[data-testid=article-author]",),
+    next_data=hk01_next_data,
+)
 
 
 class Hk01Tech(JsonApiArticleSpider):
@@ -19,10 +70,6 @@ class Hk01Tech(JsonApiArticleSpider):
         download_delay=5.0,
         api_items_path="items",
         api_fields={"url": "data.canonicalUrl", "title": "data.title", "published": "data.publishTime"},
-        rules=SiteRules(
-            body=("article#article-content-section", "div.article-grid__content-section"),
-            title=("h1#articleTitle",),
-            authors=("[data-testid=article-author]",),
-        ),
+        rules=HK01_RULES,
         notes="Listing pages are built by JavaScript; the JSON API lists articles. Article pages are verified.",
     )

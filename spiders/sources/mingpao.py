@@ -23,7 +23,22 @@ class MingPao(FeedArticleSpider):
             body=("article.txt4", ".article_content", ".txt3"),
             title=("hgroup h1",),
             date=("div[itemprop=datePublished]",),
-            drop=("div.ad300ins_m", "#ssm2", "div.clear", "[data-gc-id]", "figure", ".album_box"),
+            drop=(
+                "div.ad300ins_m",
+                "#ssm2",
+                "div.clear",
+                "[data-gc-id]",
+                "figure",
+                ".album_box",
+                # ad slots, among them an in-article video player ("PausePlay", "GliaStudios")
+                "aside.mpadsaside",
+                # the "點擊觀看更多圖片" photo strip
+                "div.news2023_more_pic_title",
+                "div.news2023_more_pic",
+                # the daily paper's "日報新聞-相關報道" links and the "相關字詞" tag line
+                "#pnsautornews",
+                "p:has(> a.content_tag)",
+            ),
         ),
         notes="No NewsArticle JSON-LD; pages give the date only (instant news puts the time in the title).",
     )

@@ -6,6 +6,8 @@ RTHK_RULES = SiteRules(
     body=("div.itemFullText",),
     title=("h2.itemTitle",),
     date=("div.createddate",),
+    # the site's font-size script wraps every run of text in <font my="my">
+    unwrap=("font[my=my]",),
     title_suffixes=(" - RTHK",),
 )
 

@@ -1,6 +1,32 @@
+from typing import Any
+
 from spiders.base import FeedArticleSpider
 from spiders.model import Source
-from transforms.extract import SiteRules
+from transforms.extract import PayloadArticle, SiteRules, dig, person_names
+
+
+def scmp_next_data(data: dict[str, Any]) -> PayloadArticle | None:
+    """SCMP's Next.js payload: props.pageProps.payload.data.article, body as plain text, dates in
+    epoch milliseconds."""
+    article = dig(data, "props", "pageProps", "payload", "data", "article")
+    if not isinstance(article, dict) or not dig(article, "body", "text"):
+        return None
+    return PayloadArticle(
+        title=article.get("headline"),
+        body=str(dig(article, "body", "text")),
+        published=article.get("publishedDate"),
+        modified=article.get("updatedDate"),
+        authors=tuple(person_names(article.get("authors"))),
+    )
+
+
+SCMP_RULES = SiteRules(
+    body=("[data-qa=GenericArticle-Content]", "[data-qa=ContentBody-ContentBodyContainer]"),
+    title=("[data-qa=ContentHeadline-Headline]", "h1"),
+    date=("time[data-qa=Article20Date-PublishedDate]",),
+    authors=("[data-qa=AuthorNames-AuthorNamesContainer]",),
+    next_data=scmp_next_data,
+)
 
 
 class ScmpTech(FeedArticleSpider):
@@ -18,11 +44,6 @@ class ScmpTech(FeedArticleSpider):
         homepage="https://www.scmp.com/tech",
         verified=True,
         download_delay=10.0,  # robots.txt: Crawl-delay: 10
-        rules=SiteRules(
-            body=("[data-qa=GenericArticle-Content]", "[data-qa=ContentBody-ContentBodyContainer]"),
-            title=("[data-qa=ContentHeadline-Headline]", "h1"),
-            date=("time[data-qa=Article20Date-PublishedDate]",),
-            authors=("[data-qa=AuthorNames-AuthorNamesContainer]",),
-        ),
+        rules=SCMP_RULES,
         notes="Feed descriptions are cut after ~3 paragraphs; JSON-LD articleBody carries the full text.",
     )

@@ -17,10 +17,10 @@ import lxml.html
 import pytest
 import scrapy
 from scrapy.http import HtmlResponse, Request, XmlResponse
-from tests.spiders.test_sources import _spider
 
 from spiders.registry import get_source, sources
 from tests.paths import FIXTURES as ALL_FIXTURES
+from tests.spiders.test_sources import _spider
 
 FIXTURES = ALL_FIXTURES / "sources"
 MANIFEST: list[dict[str, Any]] = [
@@ -92,8 +92,8 @@ def test_feed_or_listing_yields_article_urls_of_its_source(entry: dict[str, Any]
     cls = XmlResponse if entry["kind"] == "feed" else HtmlResponse
     response = cls(url=entry["url"], body=_body(entry), request=Request(entry["url"]))
     requests = [r for r in spider.entries_to_requests(response) if isinstance(r, scrapy.Request)]
-    assert requests, spider.crawler.stats.values
-    assert spider.crawler.stats.values.get("hkai/errors", 0) == 0, spider.crawler.stats.values
+    assert requests, spider.crawler.stats.get_stats()
+    assert spider.crawler.stats.get_stats().get("hkai/errors", 0) == 0, spider.crawler.stats.get_stats()
     home = _host(get_source(entry["source"]).homepage)
     pattern = re.compile(get_source(entry["source"]).article_url_pattern or ".")
     for request in requests:
@@ -116,7 +116,7 @@ def test_article_page_yields_headline_body_and_hkt_date(entry: dict[str, Any]) -
     # no encoding forced: the page's own declaration (sometimes wrong) is what a crawl sees
     response = HtmlResponse(url=entry["url"], body=raw, request=Request(entry["url"]))
     items = list(spider.parse_article(response, entry={}))
-    assert len(items) == 1, spider.crawler.stats.values
+    assert len(items) == 1, spider.crawler.stats.get_stats()
     item = items[0]
 
     headline = _page_headline(raw)

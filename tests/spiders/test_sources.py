@@ -8,9 +8,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from scrapy.http import HtmlResponse, Request, XmlResponse
+from scrapy.utils.test import get_crawler
 
-from spiders.registry import get_source, sources, spider_classes
+from spiders.base import ArticleSpider
+from spiders.registry import get_source, rules_for_url, sources, spider_classes
 from tests.paths import FIXTURES, SNAPSHOT
 from transforms.dates import HKT
 
@@ -30,35 +33,56 @@ MANIFEST = _saved(SNAPSHOT, "manifest.jsonl") + _saved(SOURCE_FIXTURES, "MANIFES
 VERIFIED = sorted(s.name for s in sources() if s.verified)
 
 
-def _spider(name: str):  # type: ignore[no-untyped-def]
-    spider = spider_classes()[name]()
+def _spider(name: str) -> ArticleSpider:
+    """The source's spider on a test crawler, so its counters land in real crawler stats."""
+    cls = spider_classes()[name]
+    spider = cls()
     spider.fetched_at = datetime(2025, 11, 30, 12, 0, tzinfo=HKT)
-
-    class Stats:
-        def __init__(self) -> None:
-            self.values: dict = {}
-
-        def inc_value(self, key: str, n: int = 1) -> None:
-            self.values[key] = self.values.get(key, 0) + n
-
-        def get_value(self, key: str, default=None):  # type: ignore[no-untyped-def]
-            return self.values.get(key, default)
-
-        def set_value(self, key: str, value) -> None:  # type: ignore[no-untyped-def]
-            self.values[key] = value
-
-    spider.crawler = type("Crawler", (), {"stats": Stats()})()
+    spider.crawler = get_crawler(cls)
     return spider
 
 
-def test_registry_has_at_least_fifteen_sources_with_required_fields() -> None:
-    registry = sources()
-    assert len(registry) >= 15
-    for source in registry:
-        assert source.start_urls and source.languages and source.kind in {"rss", "sitemap", "api", "listing"}
-    assert {"scmp_tech", "rthk_en", "rthk_zh", "gia_en", "gia_zh", "hkma", "mingpao", "hk01_tech"} <= {
-        s.name for s in registry
-    }
+# Every source researched in research/hk-sources.md: (kind, languages, verified by saved pages).
+EXPECTED_SOURCES = {
+    "chinadaily_hk": ("rss", ("en",), False),
+    "cyberport": ("listing", ("en",), False),
+    "digital_policy_office": ("rss", ("en",), False),
+    "ezone": ("listing", ("zh-Hant",), False),
+    "gia_en": ("rss", ("en",), False),
+    "gia_zh": ("rss", ("zh-Hant",), False),
+    "hk01_tech": ("api", ("zh-Hant",), True),
+    "hkej": ("listing", ("zh-Hant",), True),
+    "hkfp": ("rss", ("en",), False),
+    "hkma": ("rss", ("en",), False),
+    "hkstp": ("listing", ("en",), False),
+    "investhk": ("listing", ("en",), False),
+    "mingpao": ("rss", ("zh-Hant",), True),
+    "news_gov_hk": ("rss", ("en",), False),
+    "pcpd": ("listing", ("en",), False),
+    "rthk_en": ("rss", ("en",), True),
+    "rthk_zh": ("rss", ("zh-Hant",), True),
+    "scmp_tech": ("rss", ("en",), True),
+    "the_standard": ("listing", ("en",), True),
+    "unwire": ("rss", ("zh-Hant",), False),
+}
+
+
+def test_registry_declares_exactly_the_researched_sources() -> None:
+    registry = {s.name: (s.kind, s.languages, s.verified) for s in sources()}
+    assert registry == EXPECTED_SOURCES
+    for name, cls in spider_classes().items():
+        assert cls.name == cls.source.name == name
+        assert cls.source.homepage.startswith("https://")
+        assert cls.source.start_urls and all(u.startswith("https://") for u in cls.source.start_urls)
+
+
+def test_saved_pages_are_exactly_the_verified_sources_and_get_their_own_rules() -> None:
+    """The sources with saved article pages are the verified ones plus GIA (pages but no feed copy),
+    and `rules_for_url` (used by `hkai extract`) finds each page's own source rules from its URL."""
+    pages = [m for m in MANIFEST if m["kind"] == "page"]
+    assert {m["source"] for m in pages} == set(VERIFIED) | {"gia_en"}
+    for page in pages:
+        assert rules_for_url(page["url"]) is get_source(page["source"]).rules, page["url"]
 
 
 @pytest.mark.parametrize("name", VERIFIED)
@@ -70,7 +94,7 @@ def test_verified_source_parses_its_saved_article_pages(name: str) -> None:
         body = gzip.decompress((page["root"] / page["file"]).read_bytes())
         response = HtmlResponse(url=page["url"], body=body, encoding="utf-8", request=Request(page["url"]))
         items = list(spider.parse_article(response, entry={}))
-        assert len(items) == 1, f"{page['url']}: {spider.crawler.stats.values}"
+        assert len(items) == 1, f"{page['url']}: {spider.crawler.stats.get_stats()}"
         item = items[0]
         assert item["title"] and len(item["body"]) >= 40
         assert item["language"] == get_source(name).languages[0]
@@ -89,7 +113,7 @@ def test_verified_source_listing_yields_entries(name: str) -> None:
     response = cls(url=entry["url"], body=body, encoding="utf-8", request=Request(entry["url"]))
     produced = list(spider.entries_to_requests(response))
     assert produced, f"{name}: no entries from {entry['url']}"
-    assert spider.crawler.stats.values.get("hkai/feed_entries", 0) >= 1
+    assert spider.crawler.stats.get_stats().get("hkai/feed_entries", 0) >= 1
 
 
 def test_real_scmp_rss_feed_from_2019_yields_article_requests() -> None:
@@ -99,10 +123,15 @@ def test_real_scmp_rss_feed_from_2019_yields_article_requests() -> None:
         url="https://www.scmp.com/rss/2/feed", body=body, request=Request("https://www.scmp.com/rss/2/feed")
     )
     requests = list(spider.entries_to_requests(response))
-    assert len(requests) >= 10
-    assert all(r.url.startswith("https://www.scmp.com/") for r in requests)
+    # one request per <item>, in feed order, for exactly the feed's own links
+    links = [link.strip() for link in etree.fromstring(body).xpath("//item/link/text()")]
+    assert len(links) == 50
+    assert [r.url for r in requests] == links
     entry = requests[0].cb_kwargs["entry"]
-    assert entry["published_at"].utcoffset().total_seconds() == 8 * 3600
+    assert entry["title"].startswith("Hong Kong protests: no plans for foreign exchange controls")
+    assert entry["published_at"] == datetime(
+        2019, 10, 6, 16, 28, 27, tzinfo=HKT
+    )  # Sun, 06 Oct 2019 16:28:27 +0800
 
 
 def test_raw_rthk_page_from_2018_parses() -> None:
