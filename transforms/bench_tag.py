@@ -13,8 +13,11 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable
 
 from config.settings import REPO_ROOT
+from transforms.kb import KbEntity, load_entities
+from transforms.tagging import Tagger
 
 
 def corpus(count: int, size: int = 3000) -> list[tuple[str, str]]:
@@ -27,7 +30,8 @@ def corpus(count: int, size: int = 3000) -> list[tuple[str, str]]:
         if entry["source"] == "rthk_zh" and entry["kind"] == "feed":
             parsed = feedparser.parse(gzip.decompress((snapshot / entry["file"]).read_bytes()))
             texts += [f"{e.title}\n{e.summary}" for e in parsed.entries]
-    articles, buffer = [], ""
+    articles: list[tuple[str, str]] = []
+    buffer = ""
     index = 0
     while len(articles) < count:
         buffer += texts[index % len(texts)] + "\n\n"
@@ -39,7 +43,7 @@ def corpus(count: int, size: int = 3000) -> list[tuple[str, str]]:
     return articles
 
 
-def naive_tagger(entities):  # type: ignore[no-untyped-def]
+def naive_tagger(entities: dict[str, KbEntity]) -> Callable[[str, str], set[str]]:
     """The obvious approach: one compiled regex per name, searched over every article."""
     patterns = [
         (e.id, re.compile(re.escape(name), re.IGNORECASE)) for e in entities.values() for name in e.names
@@ -53,9 +57,6 @@ def naive_tagger(entities):  # type: ignore[no-untyped-def]
 
 
 def run(count: int) -> dict[str, float]:
-    from transforms.kb import load_entities
-    from transforms.tagging import Tagger
-
     started = time.perf_counter()
     entities = load_entities()
     tagger = Tagger(entities)

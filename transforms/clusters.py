@@ -20,6 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+
+from transforms.text import fold
 
 NEAR_DUP_THRESHOLD = 0.7
 MIN_NEAR_DUP_CHARS = 100  # shorter texts (programme stubs, captions) give unreliable shingle sets
@@ -60,9 +63,9 @@ class Cluster:
     members: list[ClusterInput]
     is_press_release_reprint: bool
 
-    def summary(self) -> dict:
-        dated = [m for m in self.members if m.published_at]
-        first = min(dated, key=lambda m: m.published_at) if dated else self.members[0]  # type: ignore[arg-type, return-value]
+    def summary(self) -> dict[str, Any]:
+        dated = [(m.published_at, m) for m in self.members if m.published_at is not None]
+        first = min(dated, key=lambda pair: pair[0])[1] if dated else self.members[0]
         return {
             "cluster_id": self.cluster_id,
             "first_seen_at": first.published_at,
@@ -93,8 +96,6 @@ class _UnionFind:
 
 
 def _shingles(text: str) -> set[str]:
-    from transforms.tagging import fold
-
     flat = _SPACE.sub(" ", fold(text))[:4000]
     return {flat[i : i + SHINGLE] for i in range(max(1, len(flat) - SHINGLE + 1))}
 
@@ -127,7 +128,7 @@ def near_duplicate_pairs(items: list[ClusterInput]) -> list[tuple[int, int]]:
 def cross_language_pairs(items: list[ClusterInput]) -> list[tuple[int, int]]:
     english = [i for i in items if i.language == "en"]
     chinese = [i for i in items if i.language.startswith("zh")]
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for en in english:
         en_entities = en.entities - GENERIC_ENTITIES
         if len(en_entities) < MIN_SHARED_ENTITIES or en.published_at is None:
@@ -150,9 +151,14 @@ def cross_language_pairs(items: list[ClusterInput]) -> list[tuple[int, int]]:
     return pairs
 
 
+def _chronological(item: ClusterInput) -> tuple[bool, datetime, int]:
+    """Oldest first, undated last (a naive `datetime.max` cannot be compared with aware dates)."""
+    return (item.published_at is None, item.published_at or datetime.min, item.article_id)
+
+
 def cluster_articles(items: Iterable[ClusterInput]) -> list[Cluster]:
     """Group articles into stories; every article ends up in exactly one cluster."""
-    items = sorted(items, key=lambda i: (i.published_at or datetime.max, i.article_id))
+    items = sorted(items, key=_chronological)
     by_id = {i.article_id: i for i in items}
     union = _UnionFind()
     for item in items:
@@ -164,7 +170,7 @@ def cluster_articles(items: Iterable[ClusterInput]) -> list[Cluster]:
     for item in items:
         groups[union.find(item.article_id)].append(by_id[item.article_id])
     near_set = {frozenset(p) for p in near}
-    clusters = []
+    clusters: list[Cluster] = []
     for members in groups.values():
         first = members[0]
         official = [m for m in members if m.source in PRESS_RELEASE_SOURCES]

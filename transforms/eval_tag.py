@@ -17,6 +17,8 @@ from collections import Counter
 from typing import Any
 
 from config.settings import REPO_ROOT
+from transforms.tagging import default_tagger
+from transforms.text import fold
 
 DATA = REPO_ROOT / "tests" / "data" / "tagging"
 
@@ -29,8 +31,6 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
 
 
 def evaluate(items: list[dict[str, Any]]) -> dict[str, Any]:
-    from transforms.tagging import default_tagger, fold
-
     tagger = default_tagger()
     counts: dict[str, Counter[str]] = {
         "relevance": Counter(),
@@ -73,7 +73,7 @@ def evaluate(items: list[dict[str, Any]]) -> dict[str, Any]:
                 )
                 counts[kind][key] += 1
                 per_label.setdefault(f"{kind[:-1]}:{label}", Counter())[key] += 1
-    report = {name: prf(c["tp"], c["fp"], c["fn"]) for name, c in counts.items()}
+    report: dict[str, Any] = {name: prf(c["tp"], c["fp"], c["fn"]) for name, c in counts.items()}
     report["per_label"] = {k: prf(c["tp"], c["fp"], c["fn"]) for k, c in sorted(per_label.items())}
     report["entity_types"] = {k: prf(c["tp"], c["fp"], c["fn"]) for k, c in sorted(per_type.items())}
     report["items"] = len(items)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from transforms.text import fold
+
 _EN_NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,3}"
 _EN_TITLED = re.compile(rf"\b(?:Mr|Ms|Mrs|Dr|Prof|Professor|Secretary|Chairman|Chairwoman)\.? ({_EN_NAME})")
 _EN_SAID = re.compile(
@@ -60,8 +62,6 @@ def find_candidates(
     title: str, body: str, known: set[str] | None = None, limit: int = 15, organisations: bool = True
 ) -> list[dict[str, Any]]:
     """Person and organisation names found by pattern and absent from `known` (folded KB forms)."""
-    from transforms.tagging import fold
-
     known = known or set()
     text = f"{title}\n\n{body}"
     found: dict[tuple[str, str], int] = {}

@@ -1,9 +1,10 @@
 """Relevance, entity, sector and theme tagging over one Aho-Corasick automaton.
 
-Text is folded before matching (half-width, lower case, Simplified → Traditional with OpenCC) in
-a way that keeps every character's offset, so each tag's evidence points at the exact text that
-caused it. Latin patterns need word boundaries; short all-caps forms (HKU, SFC, AI) must match
-case; ambiguous aliases (HA, EDB) count only with the entity's other names or context words.
+Text is folded before matching (`transforms.text.fold`: half-width, lower case, Simplified →
+Traditional with OpenCC) in a way that keeps every character's offset, so each tag's evidence points
+at the exact text that caused it. Latin patterns need word boundaries; short all-caps forms (HKU,
+SFC, AI) must match case; ambiguous aliases (HA, EDB) count only with the entity's other names or
+context words.
 """
 
 from __future__ import annotations
@@ -12,23 +13,27 @@ import bisect
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, NamedTuple
 
 import ahocorasick_rs
 
 from transforms.kb import KbEntity, load_entities, load_vocab
 from transforms.names import find_candidates
-from transforms.text import clean_text, clean_title
-
-_FULLWIDTH = str.maketrans(
-    {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
+from transforms.text import (
+    clean_text,
+    clean_title,
+    fold,
+    to_hong_kong_traditional,
+    to_simplified,
+    to_traditional,
 )
-_HAS_FULLWIDTH = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")  # full-width letters and digits
+
 _FLIGHT_AFTER = re.compile(r"\s?\d{2,4}\b")
 _AUTHORIZED_INSTITUTIONS = re.compile(r"authori[sz]ed institutions?|認可機構", re.IGNORECASE)
-_NEVER = re.compile("(?!)")
+_NEVER = re.compile("(?!)")  # as a `fold` gate: never convert the script
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 # Chinese job titles that follow the name of a body: 局長, 署長, 主席, 行政總裁, 校長, 議員 ...
 _JOB_TITLES = (
@@ -61,44 +66,6 @@ MAX_CHARS = 200_000  # longer bodies are cut: tags come from the first 200k char
 HK_TRADITIONAL_SHARED = frozenset("里恒伙余台内峰游岩杰范")
 
 
-@lru_cache(maxsize=1)
-def _s2t() -> Any:
-    import opencc
-
-    return opencc.OpenCC("s2t")
-
-
-@lru_cache(maxsize=1)
-def _s2hk() -> Any:
-    import opencc
-
-    return opencc.OpenCC("s2hk")
-
-
-@lru_cache(maxsize=1)
-def _t2s() -> Any:
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def fold(text: str, gate: re.Pattern[str] | None = None) -> str:
-    """Same-length folding: half-width, lower case, Simplified → Traditional.
-
-    `gate` (a class of Simplified characters) skips the conversion when none occurs in the text.
-    """
-    folded = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
-    lowered = folded.lower()
-    if len(lowered) == len(folded):
-        folded = lowered
-    else:
-        folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)
-    if gate is not None and not gate.search(folded):
-        return folded
-    converted = _s2t().convert(folded)
-    return converted if len(converted) == len(folded) else folded
-
-
 def _is_latin(ch: str) -> bool:
     return ch in _ASCII_ALNUM
 
@@ -126,6 +93,10 @@ class Match:
     end: int
     text: str
     pattern: Pattern
+
+
+# An automaton over folded pattern keys, and per key: starts with a Latin letter, ends with one, patterns.
+Automaton = tuple[Any, list[tuple[bool, bool, tuple[Pattern, ...]]]]
 
 
 @dataclass
@@ -159,6 +130,52 @@ class TagResult:
             "theme_confidence": {t["theme"]: t["confidence"] for t in self.themes},
             "evidence": self.evidence,
         }
+
+
+@dataclass(slots=True)
+class _Article:
+    """One article as the tagger reads it: cleaned and folded text, and its matches by pattern kind
+    (entity, ai, hk, elsewhere), without overlaps."""
+
+    title: str
+    body: str
+    folded_title: str
+    folded_body: str
+    matches: dict[str, list[Match]] = field(default_factory=dict)
+
+    def text(self, field_name: str) -> str:
+        return self.title if field_name == "title" else self.body
+
+
+@dataclass(slots=True)
+class _Entities:
+    """The knowledge-base entities an article names, their evidence, and the Hong Kong angle they give."""
+
+    found: list[dict[str, Any]] = field(default_factory=list)
+    evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    hk_weight: float = 0.0
+
+
+@dataclass(slots=True)
+class _AiTopic:
+    """The AI vocabulary that counts, its weight against the weight needed, and whether AI is the
+    story's subject rather than a passing mention."""
+
+    hits: list[Match]
+    raw: float
+    needed: float
+    core: bool
+
+    @property
+    def is_topic(self) -> bool:
+        return self.core and self.raw >= self.needed
+
+
+class _Labels(NamedTuple):
+    """Sectors or themes, best first, with the evidence for each."""
+
+    found: list[dict[str, Any]]
+    evidence: dict[str, list[dict[str, Any]]]
 
 
 def _score(raw: float, scale: float) -> float:
@@ -235,25 +252,19 @@ class Tagger:
         # whether naming each entity gives a story a Hong Kong angle (a rule over its names: computed once)
         self.hk_local = {entity_id: entity.hk_local for entity_id, entity in self.entities.items()}
         self.label_automaton = _build_automaton(label_patterns)
-        # Characters whose presence means Simplified → Traditional folding can create a match: the
-        # Simplified forms of every pattern that differ from the Traditional ones.
-        # Characters Hong Kong Traditional also writes would open the gate on most articles: leave them out.
-        simplified = {
-            c
-            for key in [*patterns, *label_patterns, *(w for ws in self.context_words.values() for w in ws)]
-            for c in _t2s().convert(key)
-            if _s2t().convert(c) != c and _s2hk().convert(c) != c and c not in HK_TRADITIONAL_SHARED
-        }
-        self.simplified_gate = (
-            re.compile("[" + re.escape("".join(sorted(simplified))) + "]") if simplified else None
-        )
+        context_keys = (w for ws in self.context_words.values() for w in ws)
+        self.simplified_gate = _simplified_gate([*patterns, *label_patterns, *context_keys])
 
     # -- matching ------------------------------------------------------------------------------
     def _fold(self, original: str) -> str:
         return fold(original, self.simplified_gate or _NEVER)
 
     def _matches(
-        self, field_name: str, original: str, folded: str | None = None, automaton: Any = None
+        self,
+        field_name: str,
+        original: str,
+        folded: str | None = None,
+        automaton: Automaton | None = None,
     ) -> list[Match]:
         folded = self._fold(original) if folded is None else folded
         found: list[Match] = []
@@ -289,46 +300,75 @@ class Tagger:
 
     # -- tagging -------------------------------------------------------------------------------
     def tag(self, title: str | None, body: str | None, language: str | None = None) -> TagResult:
-        title = clean_title(title or "")
-        body = clean_text(body or "")[:MAX_CHARS]
-        texts = {"title": title, "body": body}
-        folded_title, folded_body = self._fold(title), self._fold(body)
-        matches = self._matches("title", title, folded_title) + self._matches("body", body, folded_body)
+        """Tag one article. A story is relevant when it is about AI and has a Hong Kong angle; its
+        sectors and themes are labelled only then. (`language` is part of the `hkai tag` contract;
+        folding makes the tagger work the same on English, Traditional and Simplified text.)"""
+        article = self._read(title, body)
+        entities = self._tag_entities(article)
+        ai = self._ai_topic(article)
+        hk_raw, hk_needed = self._hk_angle(article, entities.hk_weight)
+        ai_score, hk_score = _score(ai.raw, ai.needed), _score(hk_raw, hk_needed)
+        relevant = ai.is_topic and hk_raw >= hk_needed
+        if relevant:
+            sectors, themes = self._sectors_and_themes(article, ai.hits)
+        else:
+            sectors, themes = _Labels([], {}), _Labels([], {})
+        # People are named the same way in any story; organisation patterns are noisier, so they run
+        # only on relevant stories (where "new names this week" come from).
+        candidates = find_candidates(
+            article.title, article.body, known=self._known_surface_forms, organisations=relevant
+        )
+        return TagResult(
+            relevant=relevant,
+            relevance=math.sqrt(ai_score * hk_score),
+            ai_score=ai_score,
+            hk_score=hk_score,
+            entities=entities.found,
+            sectors=sectors.found,
+            themes=themes.found,
+            candidates=candidates,
+            evidence={
+                "entities": entities.evidence,
+                "sectors": sectors.evidence,
+                "themes": themes.evidence,
+                "ai": [_span(m) for m in ai.hits[:20]],
+                "hk": [_span(m) for m in article.matches["hk"][:20]],
+            },
+        )
 
-        entity_matches = self._longest_first([m for m in matches if m.pattern.kind == "entity"])
-        vocab_matches = {
+    def _read(self, title: str | None, body: str | None) -> _Article:
+        """Clean and fold the text (bodies cut at MAX_CHARS), and find its entity and vocabulary
+        matches, the longest winning where they overlap."""
+        clean_t = clean_title(title or "")
+        clean_b = clean_text(body or "")[:MAX_CHARS]
+        article = _Article(clean_t, clean_b, self._fold(clean_t), self._fold(clean_b))
+        matches = self._matches("title", clean_t, article.folded_title) + self._matches(
+            "body", clean_b, article.folded_body
+        )
+        article.matches = {
             kind: self._longest_first([m for m in matches if m.pattern.kind == kind])
-            for kind in ("ai", "hk", "elsewhere")
+            for kind in ("entity", "ai", "hk", "elsewhere")
         }
+        return article
 
-        def context_present(entity_id: str) -> bool:
-            words = self.context_words.get(entity_id, ())
-            return any(word in folded_title or word in folded_body for word in words)
-
-        # Entities: ambiguous aliases need another name of the entity or a context word.
+    def _tag_entities(self, article: _Article) -> _Entities:
+        """Entities named in the article. An ambiguous alias counts only with another name of the
+        entity or one of its context words; an entity local to Hong Kong gives the story its angle."""
         by_entity: dict[str, list[Match]] = defaultdict(list)
-        for match in entity_matches:
+        for match in article.matches["entity"]:
             by_entity[match.pattern.key].append(match)
-        entities_out: list[dict[str, Any]] = []
-        entity_evidence: dict[str, list[dict[str, Any]]] = {}
-        hk_from_entities = 0.0
+        tagged = _Entities()
         for entity_id, hits in by_entity.items():
-            confirmed = any(not h.pattern.ambiguous for h in hits) or context_present(entity_id)
+            confirmed = any(not h.pattern.ambiguous for h in hits) or self._has_context(article, entity_id)
             if not confirmed:
                 continue
             entity = self.entities[entity_id]
             if self.hk_local[entity_id]:
                 weight = 1.0 if entity.type == "person" else 1.5
-                hk_from_entities += weight + (0.5 if any(h.field == "title" for h in hits) else 0.0)
-            # A body named only inside a job title (創新科技及工業局局長孫東) is the person's title,
-            # not a mention of the body: it still gives the story its Hong Kong angle.
-            if (
-                self.JOB_TITLE_RULE
-                and entity.type == "government-body"
-                and all(texts[h.field].startswith(_JOB_TITLES, h.end) for h in hits)
-            ):
+                tagged.hk_weight += weight + (0.5 if any(h.field == "title" for h in hits) else 0.0)
+            if self._only_in_job_titles(article, entity, hits):
                 continue
-            entities_out.append(
+            tagged.found.append(
                 {
                     "name": entity.name,
                     "type": entity.type,
@@ -336,117 +376,101 @@ class Tagger:
                     "mentions": list(dict.fromkeys(h.text for h in hits)),
                 }
             )
-            entity_evidence[entity_id] = [_span(h) for h in hits]
+            tagged.evidence[entity_id] = [_span(h) for h in hits]
+        return tagged
 
-        # AI topic: "AI" is discounted where the text defines AIs as authorized institutions,
-        # and skipped when it is an airline code followed by a flight number.
-        ai_hits = []
-        defines_ais = bool(_AUTHORIZED_INSTITUTIONS.search(title) or _AUTHORIZED_INSTITUTIONS.search(body))
-        strong_ai = any(m.pattern.weight >= 3 for m in vocab_matches["ai"])
-        for match in vocab_matches["ai"]:
-            if match.pattern.surface == "AI":
-                following = texts[match.field][match.end : match.end + 6]
-                if _FLIGHT_AFTER.match(following):
-                    continue
-                if defines_ais and not strong_ai:
-                    continue
-            ai_hits.append(match)
+    def _has_context(self, article: _Article, entity_id: str) -> bool:
+        words = self.context_words.get(entity_id, ())
+        return any(word in article.folded_title or word in article.folded_body for word in words)
+
+    def _only_in_job_titles(self, article: _Article, entity: KbEntity, hits: list[Match]) -> bool:
+        """A body named only inside a job title (創新科技及工業局局長孫東) is the person's title,
+        not a mention of the body (it still gives the story its Hong Kong angle)."""
+        return (
+            self.JOB_TITLE_RULE
+            and entity.type == "government-body"
+            and all(article.text(h.field).startswith(_JOB_TITLES, h.end) for h in hits)
+        )
+
+    def _ai_topic(self, article: _Article) -> _AiTopic:
+        """How much AI vocabulary the article holds (title words count double) against what its
+        length requires, and whether AI is its subject."""
+        hits = _ai_hits(article)
         # "數據、人工智能、韌性和代幣化", "fintech, AI and biotech": a topic listed among others is
         # a passing mention, whatever the article is about.
         listed = {
-            id(m) for m in ai_hits if self.LISTS_COUNT_LESS and _enumerated(texts[m.field], m.start, m.end)
+            id(m)
+            for m in hits
+            if self.LISTS_COUNT_LESS and _enumerated(article.text(m.field), m.start, m.end)
         }
-        ai_raw = sum(
+        raw = sum(
             m.pattern.weight * (2 if m.field == "title" else 1) * (0.5 if id(m) in listed else 1.0)
-            for m in ai_hits
+            for m in hits
         )
-        ai_raw = min(ai_raw, 30.0)
-        long_text_penalty = len(body) / 3000.0
-        ai_needed = self.AI_THRESHOLD + long_text_penalty
-        # Supporting words never make a story about AI: it needs a decisive term, or two different
-        # strong ones (robot + algorithm, say).
-        # A single mention deep in the body is a passing mention, not the story's topic.
-        strong = [m for m in ai_hits if m.pattern.weight >= 2 and id(m) not in listed]
-        strong_terms = {fold(m.text) for m in strong}
+        long_text_penalty = len(article.body) / 3000.0
+        strong = [m for m in hits if m.pattern.weight >= 2 and id(m) not in listed]
+        return _AiTopic(
+            hits, min(raw, 30.0), self.AI_THRESHOLD + long_text_penalty, self._ai_is_core(article, strong)
+        )
+
+    def _ai_is_core(self, article: _Article, strong: list[Match]) -> bool:
+        """Whether AI is the story's subject, from its strong AI words (weight 2+, not in a list).
+
+        Supporting words never make a story about AI: it needs a decisive term, two different strong
+        ones (robot + algorithm, say) or one strong word used again and again, and these must stand
+        where a story states its subject. A single mention deep in the body is a passing mention."""
+        body = article.body
         in_title = any(m.field == "title" for m in strong)
         # The lead sentence states what a news story is about, like its headline.
         lead_end = _lead_end(body)
         in_lead = any(m.field == "body" and m.start < lead_end and m.pattern.weight >= 3 for m in strong)
         density = len(strong) * 1000 / max(len(body), 500)  # strong mentions per 1,000 characters
-        # one strong word used again and again ("AI" three times in different sentences) is the topic too
+        # one strong word in different sentences ("AI" three times) is the topic too
         repeated = self.REPEATS_COUNT and len(strong) >= 3 and len(_sentence_ids(body, strong)) >= 2
-        core_ai = (
+        decisive = (
             any(m.pattern.weight >= 3 for m in strong)
-            or len(strong_terms) >= 2
+            or len({fold(m.text) for m in strong}) >= 2
             or repeated
             or (self.TITLE_AI_ALONE and in_title)
-        ) and (
+        )
+        prominent = (
             in_title
             or (self.LEAD_COUNTS and in_lead)
             or (len(strong) >= 2 and density >= self.MIN_AI_DENSITY)
         )
+        return decisive and prominent
 
-        # Generic words (government, secretary) say nothing about where: only places, HK bodies and
-        # HK-specific terms count.
-        hk_raw = sum(
+    def _hk_angle(self, article: _Article, from_entities: float) -> tuple[float, float]:
+        """The Hong Kong weight and the weight needed. Generic words (government, secretary) say
+        nothing about where: only places, HK bodies and HK-specific terms count, and a story that
+        names many places elsewhere needs more."""
+        raw = sum(
             m.pattern.weight * (2 if m.field == "title" else 1)
-            for m in vocab_matches["hk"]
+            for m in article.matches["hk"]
             if m.pattern.weight >= 2
         )
-        hk_raw += hk_from_entities
-        elsewhere = sum(1 for _ in vocab_matches["elsewhere"])
-        hk_needed = self.HK_THRESHOLD + (1.0 if elsewhere > 3 and hk_raw < 6 else 0.0)
+        raw += from_entities
+        elsewhere = len(article.matches["elsewhere"])
+        return raw, self.HK_THRESHOLD + (1.0 if elsewhere > 3 and raw < 6 else 0.0)
 
-        ai_score = _score(ai_raw, ai_needed)
-        hk_score = _score(hk_raw, hk_needed)
-        is_ai = core_ai and ai_raw >= ai_needed
-        is_hk = hk_raw >= hk_needed
-        relevant = is_ai and is_hk
-        relevance = math.sqrt(ai_score * hk_score)
-
-        # Sectors say where AI is applied and themes what the AI story is about: only for relevant stories.
-        sectors_out: list[dict[str, Any]] = []
-        themes_out: list[dict[str, Any]] = []
-        sector_evidence: dict[str, list] = {}
-        theme_evidence: dict[str, list] = {}
-        if relevant:
-            label_matches = self._matches("title", title, folded_title, self.label_automaton) + self._matches(
-                "body", body, folded_body, self.label_automaton
-            )
-            near_ai = _sentences_with(body, [m for m in ai_hits if m.field == "body"])
-            title_has_ai = any(m.field == "title" for m in ai_hits)
-            sectors_out, sector_evidence = self._labels(
-                self._longest_first([m for m in label_matches if m.pattern.kind == "sector"]),
-                "sector",
-                near_ai,
-                title_has_ai,
-            )
-            themes_out, theme_evidence = self._labels(
-                self._longest_first([m for m in label_matches if m.pattern.kind == "theme"]),
-                "theme",
-                near_ai,
-                title_has_ai,
-            )
-        # People are named the same way in any story; organisation patterns are noisier, so they run
-        # only on relevant stories (where "new names this week" come from).
-        candidates = find_candidates(title, body, known=self._known_surface_forms, organisations=relevant)
-        return TagResult(
-            relevant=relevant,
-            relevance=relevance,
-            ai_score=ai_score,
-            hk_score=hk_score,
-            entities=entities_out,
-            sectors=sectors_out,
-            themes=themes_out,
-            candidates=candidates,
-            evidence={
-                "entities": entity_evidence,
-                "sectors": sector_evidence,
-                "themes": theme_evidence,
-                "ai": [_span(m) for m in ai_hits[:20]],
-                "hk": [_span(m) for m in vocab_matches["hk"][:20]],
-            },
+    def _sectors_and_themes(self, article: _Article, ai_hits: list[Match]) -> tuple[_Labels, _Labels]:
+        """Sectors say where AI is applied and themes what the AI story is about."""
+        automaton = self.label_automaton
+        matches = self._matches("title", article.title, article.folded_title, automaton) + self._matches(
+            "body", article.body, article.folded_body, automaton
         )
+        near_ai = _sentences_with(article.body, [m for m in ai_hits if m.field == "body"])
+        title_has_ai = any(m.field == "title" for m in ai_hits)
+        sectors, themes = (
+            self._labels(
+                self._longest_first([m for m in matches if m.pattern.kind == kind]),
+                kind,
+                near_ai,
+                title_has_ai,
+            )
+            for kind in ("sector", "theme")
+        )
+        return sectors, themes
 
     RELATIVE_TO_TOP = 0.25
     THEME_THRESHOLD = 2.0
@@ -458,7 +482,7 @@ class Tagger:
         kind: str,
         near_ai: _SentenceIndex | None = None,
         title_has_ai: bool = True,
-    ) -> tuple[list[dict[str, Any]], dict[str, list]]:
+    ) -> _Labels:
         """Where the AI is applied: label words count fully in sentences that mention AI (and in a
         title about AI), and little elsewhere in the article."""
         scores: dict[str, float] = defaultdict(float)
@@ -481,18 +505,50 @@ class Tagger:
         # one is background, however often its words occur.
         top = max(scores.values(), default=0.0)
         threshold = self.THEME_THRESHOLD if kind == "theme" else self.TAG_THRESHOLD
-        labels = [
-            {kind: key, "confidence": round(_score(score, threshold * 1.5), 3)}
+        keys = [
+            key
             for key, score in sorted(scores.items(), key=lambda kv: -kv[1])
             if score >= threshold and score >= self.RELATIVE_TO_TOP * top
         ]
-        return labels, {label[kind]: evidence[label[kind]] for label in labels}
+        labels = [{kind: key, "confidence": round(_score(scores[key], threshold * 1.5), 3)} for key in keys]
+        return _Labels(labels, {key: evidence[key] for key in keys})
 
-    @property
+    @cached_property
     def _known_surface_forms(self) -> set[str]:
-        if not hasattr(self, "_known_cache"):
-            self._known_cache = {fold(n) for e in self.entities.values() for n in e.names}
-        return self._known_cache
+        return {fold(n) for e in self.entities.values() for n in e.names}
+
+
+def _ai_hits(article: _Article) -> list[Match]:
+    """AI vocabulary matches, without "AI" as an airline code before a flight number, nor where the
+    text defines AIs as authorized institutions (unless a decisive AI term occurs too)."""
+    matches = article.matches["ai"]
+    defines_ais = bool(
+        _AUTHORIZED_INSTITUTIONS.search(article.title) or _AUTHORIZED_INSTITUTIONS.search(article.body)
+    )
+    strong_ai = any(m.pattern.weight >= 3 for m in matches)
+    hits: list[Match] = []
+    for match in matches:
+        if match.pattern.surface == "AI":
+            following = article.text(match.field)[match.end : match.end + 6]
+            if _FLIGHT_AFTER.match(following):
+                continue
+            if defines_ais and not strong_ai:
+                continue
+        hits.append(match)
+    return hits
+
+
+def _simplified_gate(keys: Iterable[str]) -> re.Pattern[str] | None:
+    """Characters whose presence means Simplified → Traditional folding can create a match: the
+    Simplified forms of the pattern keys that differ from the Traditional ones. Characters Hong Kong
+    Traditional also writes would open the gate on most articles: they are left out."""
+    simplified = {
+        c
+        for key in keys
+        for c in to_simplified(key)
+        if to_traditional(c) != c and to_hong_kong_traditional(c) != c and c not in HK_TRADITIONAL_SHARED
+    }
+    return re.compile("[" + re.escape("".join(sorted(simplified))) + "]") if simplified else None
 
 
 _SENTENCE_END = re.compile(r"[。！？!?;；\n]|\.(?=\s)")
@@ -541,9 +597,7 @@ def _sentences_with(text: str, matches: list[Match]) -> _SentenceIndex:
     return _SentenceIndex(ends, {bisect.bisect_right(ends, m.start) for m in matches})
 
 
-def _build_automaton(
-    patterns: dict[str, list[Pattern]],
-) -> tuple[Any, list[tuple[bool, bool, tuple[Pattern, ...]]]]:
+def _build_automaton(patterns: dict[str, list[Pattern]]) -> Automaton:
     """A Rust Aho-Corasick automaton (several times faster than pyahocorasick on CJK text, whose
     root has hundreds of first characters) and, per key, whether it starts/ends with a Latin
     letter (for the word-boundary checks) and its patterns."""

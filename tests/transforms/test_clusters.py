@@ -5,13 +5,15 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from tests.paths import SNAPSHOT
 from transforms.clusters import ClusterInput, cluster_articles
 from transforms.dates import HKT
 
 
-def _rthk_items(limit: int = 40) -> list[dict]:
+def _rthk_items(limit: int = 40) -> list[Any]:
+    """Real RTHK Chinese items (feedparser entries: `.title`, `.summary`, `.link`)."""
     import feedparser
 
     manifest = [json.loads(line) for line in (SNAPSHOT / "manifest.jsonl").read_text().splitlines()]
@@ -123,7 +125,8 @@ def test_no_false_merges_on_held_out_rthk_items() -> None:
     from transforms.dates import parse_date
 
     manifest = [json.loads(line) for line in (SNAPSHOT / "manifest.jsonl").read_text().splitlines()]
-    items, seen = [], set()
+    items: list[ClusterInput] = []
+    seen: set[str] = set()
     for entry in (m for m in manifest if m["source"] == "rthk_zh" and m["kind"] == "feed"):
         for e in feedparser.parse(gzip.decompress((SNAPSHOT / entry["file"]).read_bytes())).entries:
             published = parse_date(e.published)
@@ -135,3 +138,37 @@ def test_no_false_merges_on_held_out_rthk_items() -> None:
     merged = [[m.title for m in c.members] for c in cluster_articles(items) if len(c.members) > 1]
     assert len(items) > 2000
     assert merged == []
+
+
+def test_simplified_undated_reprint_joins_its_original() -> None:
+    # Text is folded (transforms.text.fold) before shingling: a Simplified-script copy of a real RTHK
+    # item, without a date as some aggregators give it, is a near-duplicate of the Traditional original.
+    from transforms.text import to_simplified
+
+    entries = _rthk_items()
+    base = datetime(2025, 11, 10, 9, 0, tzinfo=HKT)
+    items = [
+        ClusterInput(n, e.link, "rthk_zh", "zh-Hant", e.title, e.summary, base + timedelta(minutes=n))
+        for n, e in enumerate(entries)
+    ]
+    original = entries[5]
+    assert to_simplified(original.summary) != original.summary
+    items.append(
+        ClusterInput(
+            100,
+            "https://example.org/simplified",
+            "aggregator",
+            "zh-Hans",
+            to_simplified(original.title),
+            to_simplified(original.summary),
+            None,
+        )
+    )
+    clusters = cluster_articles(items)
+    by_article = {m.article_id: c for c in clusters for m in c.members}
+    assert by_article[100] is by_article[5]
+    assert [m.article_id for m in by_article[5].members] == [5, 100]  # undated last
+    summary = by_article[5].summary()
+    assert summary["first_article_id"] == 5 and summary["first_seen_at"] == base + timedelta(minutes=5)
+    assert summary["languages"] == "zh-Hans,zh-Hant"
+    assert sum(1 for c in clusters if len(c.members) > 1) == 1

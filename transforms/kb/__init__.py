@@ -97,7 +97,7 @@ class KbEntity:
     def _foreign_source(self) -> bool:
         """The fact's source is a national site elsewhere (.sg, .kr, .uk, US .gov...)."""
         match = re.match(r"https?://([^/]+)", str(self.source or ""))
-        return bool(match) and match.group(1).lower().rsplit(".", 1)[-1] in _FOREIGN_TLDS
+        return match is not None and match.group(1).lower().rsplit(".", 1)[-1] in _FOREIGN_TLDS
 
     @property
     def names(self) -> tuple[str, ...]:

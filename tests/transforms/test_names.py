@@ -1,0 +1,224 @@
+"""New-name candidates on real sentences.
+
+Every sentence below is copied from a real article, named in the comment next to it:
+- `ai-news <id>`: ../shared/fixtures/ai-news/articles.jsonl (SHARED)
+- `tagging <id>`: tests/data/tagging/dev.jsonl or dev_more.jsonl (DATA)
+`test_sample_sentences_are_real` checks that each one occurs in its article.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+
+from tests.paths import DATA, SHARED
+from transforms.names import find_candidates
+from transforms.text import fold
+
+
+@cache
+def _articles() -> dict[str, dict[str, Any]]:
+    paths = [
+        SHARED / "fixtures" / "ai-news" / "articles.jsonl",
+        DATA / "tagging" / "dev.jsonl",
+        DATA / "tagging" / "dev_more.jsonl",
+    ]
+    articles: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            articles.setdefault(item["id"], item)
+    return articles
+
+
+def _people(text: str) -> list[str]:
+    return [c["name"] for c in find_candidates("", text) if c["type"] == "person"]
+
+
+# (article id, sentence, the people a reader finds in it)
+PEOPLE = [
+    # ai-news rthk-zh-2020-7ffbf6be66: job title + name + reporting verb
+    (
+        "rthk-zh-2020-7ffbf6be66",
+        "數碼港公眾使命總監陳思源表示，雖然疫情令今年招聘博覽移師網上，但參與公司及職位空缺，以至求職者人數，"
+        "均打破歷屆紀錄，反映疫情促使企業加快數碼轉型的步伐，亦可帶來意想不到的效果。",
+        ["陳思源"],
+    ),
+    # ai-news rthk-zh-2020-015f66b7d3: the name is followed by 接受 (an interview), not by the verb
+    (
+        "rthk-zh-2020-015f66b7d3",
+        "戶戶送香港總經理羅家聰接受本台電話訪問時表示，新型肺炎疫情令市民減少外出堂食，首季訂單按季翻倍增長。",
+        ["羅家聰"],
+    ),
+    # ai-news rthk-zh-2020-6e5ec790f2
+    (
+        "rthk-zh-2020-6e5ec790f2",
+        "伊利沙伯醫院中央護理部高級護理經理麥國權指，醫護人員對今次的試用安排反應正面，"
+        "表示機械人的運作能減少醫護人員與病人直接接觸的次數，大幅節省時間之餘，亦減低傳播風險。",
+        ["麥國權"],
+    ),
+    # ai-news rthk-zh-1830128: two people in one paragraph
+    (
+        "rthk-zh-1830128",
+        "恒指公司執行董事長李文龍表示，採納新科技，可鞏固公司作為香港金融市場基石的地位",
+        ["李文龍"],
+    ),
+    # tagging thestandard-308480: "said <Name>"
+    (
+        "thestandard-308480",
+        "“With the mass production of humanoid robots, we believe that both enterprises and customers will face "
+        "pain points,” said Wang Yifan, the director of the Robot Mall in Beijing E-Town",
+        ["Wang Yifan"],
+    ),
+    # tagging thestandard-308517: "<Name> said"
+    (
+        "thestandard-308517",
+        "District councilor Noel Shih said the design of dog latrines can be improved.",
+        ["Noel Shih"],
+    ),
+    # tagging gia-P2025111300533: honorific + name
+    (
+        "gia-P2025111300533",
+        "In her welcoming remarks, the Under Secretary for Innovation, Technology and Industry, Ms Lillian Cheong, "
+        "shared Hong Kong's role and actions of promoting international co-operation in the digital economy.",
+        ["Lillian Cheong"],
+    ),
+]
+
+# Sentences with a reporting verb or a title and no person's name.
+NO_PEOPLE = [
+    # ai-news rthk-zh-2020-1c2c81ab97: a body before the verb
+    (
+        "rthk-zh-2020-1c2c81ab97",
+        "機場管理局表示，現正在國際機場應用最新消毒技術，包括智能消毒通道、抗菌塗層及自動化清潔機械人，"
+        "保障旅客及機場員工免受新冠肺炎病毒感染。",
+    ),
+    # ai-news rthk-zh-2020-b5a678fb3e
+    ("rthk-zh-2020-b5a678fb3e", "港鐵表示，智能機械人合共研發成本約400萬元。"),
+    # ai-news rthk-zh-1829895: a pronoun before the verb
+    (
+        "rthk-zh-1829895",
+        "他表示，未來會進一步拓展商業數據通的數據集，包括政府提供重要數據來源，協助中小企將交易紀錄轉化為信用紀錄，"
+        "並讓企業利用物流和貿易數據作出商業決定。",
+    ),
+    # ai-news rthk-zh-1830064: 政府 is on the stop list
+    ("rthk-zh-1830064", "政府指出，排名的三個因素中，香港繼續在「科技」和「知識」方面表現出色"),
+    # tagging thestandard-308476: a capitalised body is not a two-word name
+    (
+        "thestandard-308476",
+        "The Observatory said the low-pressure system's future path and intensity remain uncertain.",
+    ),
+    # tagging rthk-en-1831496
+    (
+        "rthk-en-1831496",
+        "Officers said they picked up a man, 36, and a 44-year-old woman on suspicion of conspiracy to defraud in "
+        "Ngau Tau Kok on Thursday.",
+    ),
+    # tagging thestandard-308480: a surname alone is not enough to be a new name
+    (
+        "thestandard-308480",
+        "It is the first such store in China, though other cities are building them too, Wang said.",
+    ),
+]
+
+# The patterns' known mistakes: a surname character that starts an ordinary word, and a company
+# named like a person. Strict: when a fix makes one pass, move it to NO_PEOPLE.
+FALSE_PEOPLE = [
+    ("hkcnews-27763", "對人有理說不清，如何清晰指點電腦？"),  # 如何 + 清晰 + 指
+    ("hkcnews-37454", "因此這種過程被稱為機器學習。"),  # 過程 + 被 + 稱
+    ("web-japantoday-air-india-ai315", "Air India said in a statement"),  # an airline
+]
+
+
+def test_sample_sentences_are_real() -> None:
+    articles = _articles()
+    samples = (
+        [(a, s) for a, s, _ in PEOPLE] + NO_PEOPLE + FALSE_PEOPLE + [(a, s) for a, s, _ in ORGANISATIONS]
+    )
+    for article_id, sentence in samples:
+        article = articles[article_id]
+        assert sentence in f"{article['title']}\n\n{article['body']}", article_id
+
+
+@pytest.mark.parametrize(("article_id", "sentence", "people"), PEOPLE, ids=[p[0] for p in PEOPLE])
+def test_people_named_in_real_sentences(article_id: str, sentence: str, people: list[str]) -> None:
+    assert _people(sentence) == people
+
+
+@pytest.mark.parametrize(("article_id", "sentence"), NO_PEOPLE, ids=[p[0] for p in NO_PEOPLE])
+def test_sentences_without_a_name_give_no_candidate(article_id: str, sentence: str) -> None:
+    assert find_candidates("", sentence) == []
+
+
+@pytest.mark.xfail(strict=True, reason="known false positives of the name patterns")
+@pytest.mark.parametrize(("article_id", "sentence"), FALSE_PEOPLE, ids=[p[0] for p in FALSE_PEOPLE])
+def test_known_false_positives(article_id: str, sentence: str) -> None:
+    assert _people(sentence) == []
+
+
+ORGANISATIONS = [
+    # ai-news rthk-zh-1832740: a company by its legal suffix
+    (
+        "rthk-zh-1832740",
+        "「港話通」由港話通全維服務有限公司營運，公司發出新聞稿表示，「港話通」可即時向市民回應交通、天氣、"
+        "衣食住行、法律諮詢等的查詢",
+        "港話通全維服務有限公司",
+    ),
+    # tagging web-govworld-lcq5-ai-enterprises: an English institution by its suffix
+    (
+        "web-govworld-lcq5-ai-enterprises",
+        "to subsidise eligible enterprises to make the best use of the computing power of the AI Supercomputing Centre",
+        "AI Supercomputing Centre",
+    ),
+]
+
+
+@pytest.mark.parametrize(("article_id", "sentence", "name"), ORGANISATIONS, ids=[o[0] for o in ORGANISATIONS])
+def test_organisations_only_when_asked(article_id: str, sentence: str, name: str) -> None:
+    found = find_candidates("", sentence)
+    assert found == [{"name": name, "type": "organisation", "count": 1}]
+    assert find_candidates("", sentence, organisations=False) == []
+
+
+def test_byline_is_a_person() -> None:
+    article = _articles()["thestandard-308476"]  # ai-news: the body opens with the line "Judy Cui"
+    assert article["body"].startswith("Judy Cui\n")
+    assert {"name": "Judy Cui", "type": "person", "count": 1} in find_candidates(
+        article["title"], article["body"]
+    )
+
+
+def test_known_names_are_left_out_in_any_script() -> None:
+    # ai-news rthk-zh-1832560; `known` holds folded knowledge-base forms
+    sentence = "創新科技及工業局局長孫東表示，新田科技城佔地廣，開發需時亦需有序。"
+    assert _people(sentence) == ["孫東"]
+    assert find_candidates("", sentence, known={fold("孫東")}) == []
+    assert find_candidates("", sentence, known={fold("孙东")}) == []  # the Simplified form folds the same
+
+
+def test_each_mention_is_counted() -> None:
+    # ai-news rthk-zh-2020-015f66b7d3: "總經理羅家聰接受…", "羅家聰指…", "羅家聰說…"
+    article = _articles()["rthk-zh-2020-015f66b7d3"]
+    found = find_candidates(article["title"], article["body"])
+    assert found == [{"name": "羅家聰", "type": "person", "count": 3}]
+
+
+def test_most_named_first_and_limit() -> None:
+    # ai-news hkcnews-10437: the story is about the innovation secretary 楊偉雄, named again and again
+    article = _articles()["hkcnews-10437"]
+    found = find_candidates(article["title"], article["body"])
+    assert found[0]["name"] == "楊偉雄" and found[0]["count"] > max(c["count"] for c in found[1:])
+    assert find_candidates(article["title"], article["body"], limit=2) == found[:2]
+
+
+@pytest.mark.xfail(
+    strict=True, reason="a mention matched by both the title and the verb pattern counts twice"
+)
+def test_one_mention_found_by_two_patterns_counts_once() -> None:
+    # ai-news rthk-zh-1830060: "消委會主席陳錦榮表示" is one mention; 陳百里 is found once ("陳百里認為")
+    article = _articles()["rthk-zh-1830060"]
+    counts = {c["name"]: c["count"] for c in find_candidates(article["title"], article["body"])}
+    assert counts == {"陳錦榮": 1, "陳百里": 1}
