@@ -6,7 +6,7 @@ also triggers it, so a digest that could not go out on Monday goes out as soon a
 there; a run with nothing left to send skips. Each run selects the previous ISO week's stories,
 render one digest per subscriber (HTML + text + charts, written to `out/digests/`), then send
 each over the `smtp_default` connection exactly once. Without an SMTP connection it is a dry run
-that only writes the `.eml` files.
+that only writes the `.eml` files. The tasks call `hkai/weekly_digest.py`, which does the work.
 """
 
 from __future__ import annotations
@@ -35,38 +35,32 @@ def hk_ai_weekly_digest():
         """The ISO week to report: `params.week` if given, else the week before this run."""
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from digest.pipeline import pending_recipients, previous_week, resolve_week
-        from warehouse.checks import run_checks
+        from hkai.weekly_digest import choose_week
 
-        run_checks()  # the same quality gate as the ingest: a failing warehouse blocks the digest
-
-        requested = context["params"].get("week")
-        if requested:
-            return resolve_week(requested).isoformat()
-        moment = context.get("logical_date") or context["dag_run"].run_after
-        week = previous_week(moment)
-        run_type = context["dag_run"].run_type
-        if str(getattr(run_type, "value", run_type)) == "asset_triggered" and not pending_recipients(week):
-            raise AirflowSkipException(f"every digest for the week of {week} has been sent")
-        return week.isoformat()
+        dag_run = context["dag_run"]
+        run_type = str(getattr(dag_run.run_type, "value", dag_run.run_type))
+        choice = choose_week(
+            context["params"].get("week"),
+            moment=context.get("logical_date") or dag_run.run_after,
+            asset_triggered=run_type == "asset_triggered",
+        )
+        if choice.skip_reason:
+            raise AirflowSkipException(choice.skip_reason)
+        return choice.week_start.isoformat()
 
     @task
     def render(week: str) -> dict:
         """Render per-subscriber digests; the log shows where the preview files are."""
-        from digest.pipeline import render_week
+        from hkai.weekly_digest import preview_lines, render_week
 
         rendered = render_week(week)
-        for item in rendered["digests"]:
-            print(f"digest for {item['recipient']}: {item['stories']} stories")
-            print(f"  preview: file://{item['html']}")
-            if item.get("png"):
-                print(f"  screenshot: file://{item['png']}")
+        print("\n".join(preview_lines(rendered)))
         return rendered
 
     @task
     def send(rendered: dict) -> dict:
         """Send each rendered .eml once per (recipient, week); reruns never send twice."""
-        from digest.pipeline import deliver
+        from hkai.weekly_digest import deliver
 
         return deliver(rendered, send=True)
 

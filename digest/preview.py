@@ -8,11 +8,16 @@ each for a `data:` URI taken from the same .eml. Chromium is Debian's package (/
 from __future__ import annotations
 
 import base64
+import logging
 import shutil
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
+
+from config.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 CHROMIUM_ARGS = [
@@ -43,8 +48,9 @@ def html_with_inline_images(eml_path: Path) -> str:
     html = html_part.get_content()
     for part in message.walk():
         cid = part.get("Content-ID")
-        if cid and part.get_content_maintype() == "image":
-            data = base64.b64encode(part.get_payload(decode=True)).decode()
+        payload = part.get_payload(decode=True)
+        if cid and part.get_content_maintype() == "image" and isinstance(payload, bytes):
+            data = base64.b64encode(payload).decode()
             html = html.replace(f"cid:{cid.strip('<>')}", f"data:{part.get_content_type()};base64,{data}")
     return html
 
@@ -85,3 +91,18 @@ def screenshot(eml_path: Path, png_path: Path | None = None) -> PreviewReport:
         finally:
             browser.close()
     return PreviewReport(png_path, sections, len(images), [i["src"] for i in images if not i["ok"]])
+
+
+def screenshot_if_available(eml_path: Path) -> str | None:
+    """The screenshot's path when previews are on and Chromium is installed; a missing browser or a
+    failed preview is logged and never blocks the digest."""
+    if not get_settings().digest_screenshot or chromium_path() is None:
+        return None
+    try:
+        report = screenshot(eml_path)
+    except Exception as exc:  # a preview problem is logged, the digest still goes out
+        log.warning("digest preview failed for %s: %s", eml_path.name, exc)
+        return None
+    if report.broken_images:
+        log.warning("digest preview %s has broken images: %s", eml_path.name, report.broken_images)
+    return str(report.screenshot)

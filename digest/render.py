@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import css_inline
+import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from digest.select import DigestContent
@@ -31,10 +33,17 @@ def _environment() -> Environment:
     )
 
 
-def _figure_png(fig) -> bytes:  # type: ignore[no-untyped-def]
+def _figure_png(fig: Any) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def sector_frame(sector_share: list[dict]) -> pd.DataFrame:
+    """The chart's data: sector and percent of the week's articles, smallest first (bars stack upwards)."""
+    frame = pd.DataFrame(sector_share, columns=["sector", "share"])
+    frame["percent"] = frame["share"].astype(float) * 100
+    return frame.sort_values("percent", kind="stable", ignore_index=True)
 
 
 def sector_chart(sector_share: list[dict]) -> bytes | None:
@@ -46,9 +55,9 @@ def sector_chart(sector_share: list[dict]) -> bytes | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = sorted(sector_share, key=lambda r: float(r["share"]))
-    fig, ax = plt.subplots(figsize=(5.6, 0.32 * len(rows) + 0.9))
-    ax.barh([r["sector"] for r in rows], [float(r["share"]) * 100 for r in rows], color="#c8102e")
+    frame = sector_frame(sector_share)
+    fig, ax = plt.subplots(figsize=(5.6, 0.32 * len(frame) + 0.9))
+    ax.barh(frame["sector"].tolist(), frame["percent"].tolist(), color="#c8102e")
     ax.set_xlabel("% of this week's AI-in-HK articles")
     ax.spines[["top", "right"]].set_visible(False)
     png = _figure_png(fig)
@@ -66,7 +75,8 @@ def entity_trend_chart(trend: dict[str, list[tuple[date, int]]]) -> bytes | None
 
     fig, ax = plt.subplots(figsize=(5.6, 2.6))
     for name, points in trend.items():
-        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name[:28])
+        series = pd.DataFrame(points, columns=["week_start", "articles"])
+        ax.plot(series["week_start"], series["articles"], marker="o", label=name[:28])
     ax.set_ylabel("articles / week")
     ax.legend(fontsize=7, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)

@@ -1,28 +1,21 @@
-"""Select the week's content from the warehouse: top stories, entities, sectors, new names, health."""
+"""Select the week's content: top stories (ranked in ranking.py, worded in prose.py), entities,
+sectors, new names, spikes and source health, read through queries.py."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
-from sqlalchemy.orm import Session
+import pandas as pd
+from sqlalchemy import Connection, Engine, Row
 
-from transforms.dates import as_hkt
-from warehouse.models import Article, ArticleEntity, ArticleSector, Entity, SourceRow, StoryCluster
+from digest import queries
+from digest.prose import extract, outlet_name, published_label, why
+from digest.ranking import Candidate, Ranked, rank_stories
 
-ENTITY_WEIGHT = {
-    "government-body": 1.0,
-    "programme": 1.0,
-    "organisation": 0.9,
-    "university": 0.9,
-    "research-institute": 0.9,
-    "company": 0.8,
-    "person": 0.7,
-    "product": 0.6,
-}
+TREND_ENTITIES = 4
+TREND_WEEKS = 8
 
 
 @dataclass
@@ -58,30 +51,33 @@ class DigestContent:
         return self.week_start + timedelta(days=6)
 
 
-def _outlet(title: str) -> str:
-    """Short outlet name from a source title: 'RTHK English news (local, …)' → 'RTHK English news'."""
-    return title.split(":")[0].split(" (")[0].strip()
+@dataclass(frozen=True)
+class Filters:
+    """A subscriber's filters; an empty filter lets everything through."""
+
+    entities: set[str] | None = None
+    sectors: set[str] | None = None
+    languages: set[str] | None = None
+    min_relevance: float = 0.0
+
+    def accepts(self, article: Row, week: WeekArticles) -> bool:
+        entity_ids = {entity_id for entity_id, _, _ in week.entities[article.id]}
+        return (
+            (not self.entities or bool(entity_ids & self.entities))
+            and (not self.sectors or bool(set(week.sectors[article.id]) & self.sectors))
+            and (not self.languages or article.language in self.languages)
+            and article.relevance >= self.min_relevance
+        )
 
 
-def latest_week(engine: Engine) -> date | None:
-    with engine.connect() as conn:
-        value = conn.execute(
-            select(func.max(Article.published_week)).where(Article.relevant.is_(True))
-        ).scalar()
-    return value
+@dataclass
+class WeekArticles:
+    """The week's relevant articles with their tags and stories."""
 
-
-def _extract(body: str, limit: int = 240) -> str:
-    """The first sentence or two, cut at a sentence end when one is near."""
-    flat = " ".join(body.split())
-    if len(flat) <= limit:
-        return flat
-    cut = flat[:limit]
-    for mark in ("。", ". ", "！", "？"):
-        position = cut.rfind(mark)
-        if position > limit // 3:
-            return cut[: position + 1].strip()
-    return cut.rstrip() + "…"
+    articles: list[Row]
+    entities: dict[int, list[tuple[str, str, str]]]  # article id → (entity id, name, type)
+    sectors: dict[int, list[str]]
+    clusters: dict[str, Row]
 
 
 def select_content(
@@ -94,168 +90,100 @@ def select_content(
     languages: set[str] | None = None,
     min_relevance: float = 0.0,
 ) -> DigestContent:
-    """Everything the digest shows for one ISO week (HKT); filters narrow it per subscriber."""
-    content = DigestContent(week_start=week_start)
-    with Session(engine) as conn:
-        articles = (
-            conn.execute(
-                select(Article).where(Article.published_week == week_start, Article.relevant.is_(True))
-            )
-            .scalars()
-            .all()
-        )
-        content.all_articles = conn.execute(
-            select(func.count()).select_from(Article).where(Article.published_week == week_start)
-        ).scalar_one()
-        ids = [a.id for a in articles]
-        tags: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-        sector_tags: dict[int, list[str]] = defaultdict(list)
-        if ids:
-            for article_id, entity_id, name, etype in conn.execute(
-                select(ArticleEntity.article_id, Entity.id, Entity.name, Entity.type)
-                .join(Entity, Entity.id == ArticleEntity.entity_id)
-                .where(ArticleEntity.article_id.in_(ids), Entity.status == "kb")
-            ):
-                tags[article_id].append((entity_id, name, etype))
-            for article_id, sector in conn.execute(
-                select(ArticleSector.article_id, ArticleSector.sector).where(
-                    ArticleSector.article_id.in_(ids)
-                )
-            ):
-                sector_tags[article_id].append(sector)
-        outlets = {
-            name: _outlet(title) for name, title in conn.execute(select(SourceRow.name, SourceRow.title))
-        }
-        cluster_ids = sorted({a.cluster_id for a in articles if a.cluster_id})
-        clusters = (
-            {
-                c.cluster_id: c
-                for c in conn.execute(
-                    select(StoryCluster).where(StoryCluster.cluster_id.in_(cluster_ids))
-                ).scalars()
-            }
-            if cluster_ids
-            else {}
-        )
-        history = dict(
-            conn.execute(
-                text("SELECT entity_id, MIN(week_start) FROM mart_weekly_entity_mentions GROUP BY entity_id")
-            ).all()
+    """Everything the digest shows for one ISO week (HKT); filters narrow the stories per subscriber."""
+    filters = Filters(entities, sectors, languages, min_relevance)
+    with engine.connect() as conn:
+        week = load_week(conn, week_start)
+        top = queries.top_entities(conn, week_start)
+        trend_ids = [e["entity_id"] for e in top[:TREND_ENTITIES]]
+        return DigestContent(
+            week_start=week_start,
+            stories=top_stories(conn, week, week_start, filters, max_stories),
+            top_entities=top,
+            sector_share=queries.sector_share(conn, week_start),
+            new_entities=queries.new_entities(conn, week_start),
+            spikes=queries.spikes(conn, week_start),
+            entity_trend=entity_trend(queries.entity_weeks(conn, trend_ids, week_start), top),
+            health=queries.source_health(conn),
+            relevant_articles=len(week.articles),
+            all_articles=queries.count_articles(conn, week_start),
         )
 
-        chosen: dict[str, Story] = {}
-        for article in articles:
-            names = [n for _, n, _ in tags[article.id]]
-            if entities and not ({e for e, _, _ in tags[article.id]} & entities):
-                continue
-            if sectors and not (set(sector_tags[article.id]) & sectors):
-                continue
-            if languages and article.language not in languages:
-                continue
-            if article.relevance < min_relevance:
-                continue
-            importance = sum(ENTITY_WEIGHT.get(t, 0.5) for _, _, t in tags[article.id][:6])
-            novelty = sum(
-                1 for e, _, _ in tags[article.id] if str(history.get(e, ""))[:10] == str(week_start)
-            )
-            cluster_size = clusters[article.cluster_id].outlets if article.cluster_id in clusters else 1
-            score = round(
-                2.0 * article.relevance + 0.5 * importance + 0.5 * novelty + 1.0 * (cluster_size - 1), 3
-            )
-            published = as_hkt(article.published_at.replace(tzinfo=UTC)) if article.published_at else None
-            why_parts = []
-            if names:
-                why_parts.append("entities: " + ", ".join(names[:4]))
-            if sector_tags[article.id]:
-                why_parts.append("sectors: " + ", ".join(sorted(sector_tags[article.id])))
-            cluster = clusters.get(article.cluster_id or "")
-            if cluster is not None and cluster.articles > 1:
-                why_parts.append(
-                    f"{cluster.articles} articles from {cluster.outlets} outlet(s), "
-                    f"first reported by {outlets.get(cluster.first_source or '', cluster.first_source)}"
-                )
-            why_parts.append(f"relevance {article.relevance:.2f}")
-            story = Story(
-                article_id=article.id,
-                title=article.title,
-                url=article.url,
-                source=outlets.get(article.source, article.source),
-                language=article.language,
-                published=published.strftime("%a %d %b %H:%M HKT") if published else "",
-                extract=_extract(article.body),
-                entities=names,
-                sectors=sorted(sector_tags[article.id]),
-                score=score,
-                why="; ".join(why_parts),
-            )
-            key = article.cluster_id or f"a{article.id}"
-            if key not in chosen or chosen[key].score < story.score:
-                chosen[key] = story
-        content.stories = sorted(chosen.values(), key=lambda s: (-s.score, s.article_id))[:max_stories]
-        content.relevant_articles = len(articles)
 
-        content.top_entities = [
-            dict(r._mapping)
-            for r in conn.execute(
-                text(
-                    "SELECT entity_id, entity_name, entity_type, articles FROM mart_weekly_entity_mentions "
-                    "WHERE week_start = :w ORDER BY articles DESC, entity_name LIMIT 10"
-                ),
-                {"w": week_start},
-            )
+def load_week(conn: Connection, week_start: date) -> WeekArticles:
+    articles = queries.week_articles(conn, week_start)
+    ids = [a.id for a in articles]
+    return WeekArticles(
+        articles=articles,
+        entities=queries.entity_tags(conn, ids),
+        sectors=queries.sector_tags(conn, ids),
+        clusters=queries.story_clusters(conn, (a.cluster_id for a in articles)),
+    )
+
+
+def top_stories(
+    conn: Connection, week: WeekArticles, week_start: date, filters: Filters, limit: int
+) -> list[Story]:
+    """The week's best stories that pass the subscriber's filters, as digest items."""
+    chosen = [candidate(article, week) for article in week.articles if filters.accepts(article, week)]
+    ranked = rank_stories(chosen, queries.first_weeks(conn), week_start, limit)
+    outlets = {name: outlet_name(title) for name, title in queries.source_titles(conn).items()}
+    by_id = {a.id: a for a in week.articles}
+    return [story(by_id[r.candidate.article_id], r, week, outlets) for r in ranked]
+
+
+def candidate(article: Row, week: WeekArticles) -> Candidate:
+    cluster = week.clusters.get(article.cluster_id or "")
+    return Candidate(
+        article_id=article.id,
+        relevance=article.relevance,
+        entities=tuple((entity_id, kind) for entity_id, _, kind in week.entities[article.id]),
+        cluster_id=article.cluster_id,
+        outlets=cluster.outlets if cluster is not None else 1,
+    )
+
+
+def story(article: Row, ranked: Ranked, week: WeekArticles, outlets: dict[str, str]) -> Story:
+    names = [name for _, name, _ in week.entities[article.id]]
+    sectors = sorted(week.sectors[article.id])
+    return Story(
+        article_id=article.id,
+        title=article.title,
+        url=article.url,
+        source=outlets.get(article.source, article.source),
+        language=article.language,
+        published=published_label(article.published_at),
+        extract=extract(article.body),
+        entities=names,
+        sectors=sectors,
+        score=ranked.score,
+        why=why(
+            names,
+            sectors,
+            article.relevance,
+            **coverage(week.clusters.get(article.cluster_id or ""), outlets),
+        ),
+    )
+
+
+def coverage(cluster: Row | None, outlets: dict[str, str]) -> dict[str, Any]:
+    """How widely the article's story was carried, for `why`."""
+    if cluster is None:
+        return {}
+    return {
+        "story_articles": cluster.articles,
+        "story_outlets": cluster.outlets,
+        "first_reported_by": outlets.get(cluster.first_source or "", cluster.first_source),
+    }
+
+
+def entity_trend(weekly: pd.DataFrame, top: list[dict[str, Any]]) -> dict[str, list[tuple[date, int]]]:
+    """The last TREND_WEEKS weeks of each of the top entities (in their order), by entity name."""
+    recent = weekly.sort_values(["entity_id", "week_start"]).groupby("entity_id").tail(TREND_WEEKS)
+    trend: dict[str, list[tuple[date, int]]] = {}
+    for entity in top[:TREND_ENTITIES]:
+        rows = recent[recent["entity_id"] == entity["entity_id"]]
+        trend[entity["entity_name"]] = [
+            (week, int(articles)) for week, articles in zip(rows["week_start"], rows["articles"], strict=True)
         ]
-        content.sector_share = [
-            dict(r._mapping)
-            for r in conn.execute(
-                text(
-                    "SELECT sector, articles, share FROM mart_weekly_sector_share WHERE week_start = :w "
-                    "ORDER BY articles DESC, sector"
-                ),
-                {"w": week_start},
-            )
-        ]
-        content.new_entities = [
-            dict(r._mapping)
-            for r in conn.execute(
-                text(
-                    "SELECT entity_name, entity_type, articles FROM mart_new_entities WHERE week_start = :w "
-                    "ORDER BY articles DESC, entity_name LIMIT 10"
-                ),
-                {"w": week_start},
-            )
-        ]
-        content.spikes = [
-            dict(r._mapping)
-            for r in conn.execute(
-                text(
-                    "SELECT entity_name, articles, baseline, score FROM mart_entity_spikes WHERE week_start = :w "
-                    "ORDER BY score DESC LIMIT 8"
-                ),
-                {"w": week_start},
-            )
-        ]
-        top_ids = [e["entity_id"] for e in content.top_entities[:4]]
-        for entity_id in top_ids:
-            rows = conn.execute(
-                text(
-                    "SELECT week_start, articles FROM mart_weekly_entity_mentions WHERE entity_id = :e "
-                    "AND week_start <= :w ORDER BY week_start"
-                ),
-                {"e": entity_id, "w": week_start},
-            ).all()
-            name = next(e["entity_name"] for e in content.top_entities if e["entity_id"] == entity_id)
-            content.entity_trend[name] = [
-                (r[0] if isinstance(r[0], date) else date.fromisoformat(str(r[0])[:10]), int(r[1]))
-                for r in rows
-            ][-8:]
-        content.health = [
-            dict(r._mapping)
-            for r in conn.execute(
-                text(
-                    "SELECT source, COUNT(*) AS runs, SUM(items) AS items, SUM(errors) AS errors, SUM(blocked) AS blocked, "
-                    "SUM(CASE WHEN flagged = TRUE THEN 1 ELSE 0 END) AS flagged_runs, MAX(flag_reason) AS reason "
-                    "FROM crawl_runs GROUP BY source ORDER BY source"
-                )
-            )
-        ]
-    return content
+    return trend

@@ -11,8 +11,12 @@ import json
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from config.settings import airflow_connection_uri
@@ -62,7 +66,13 @@ def _truthy(value: object) -> bool:
     return str(value).lower() in {"1", "true", "yes", "on"}
 
 
-def _settings(host, port, login, password, extra) -> SmtpSettings | None:  # type: ignore[no-untyped-def]
+def _settings(
+    host: str | None,
+    port: int | str | None,
+    login: str | None,
+    password: str | None,
+    extra: dict[str, Any],
+) -> SmtpSettings | None:
     if not host:
         return None
     use_ssl = not _truthy(extra.get("disable_ssl", False)) and int(port or 0) == 465
@@ -87,12 +97,19 @@ def build_message(rendered: RenderedDigest, *, to: str, sender: str) -> EmailMes
     message["Message-ID"] = make_msgid(domain="hkai.local")
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
-    html_part = message.get_payload()[1]
+    html_part = message.get_body(preferencelist=("html",))  # the alternative just added
+    if html_part is None:
+        raise ValueError("the message has no HTML part")
     for cid, png in rendered.images.items():
         html_part.add_related(
             png, "image", "png", cid=f"<{cid}>", filename=f"{cid.split('@')[0]}.png", disposition="inline"
         )
     return message
+
+
+def read_message(eml_path: Path) -> EmailMessage:
+    """A rendered .eml as written, so a retry sends the same bytes it rendered."""
+    return BytesParser(policy=policy.default).parsebytes(eml_path.read_bytes())
 
 
 def send_message(message: EmailMessage, settings: SmtpSettings) -> None:

@@ -190,7 +190,7 @@ def cmd_trends(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from digest.pipeline import build_and_deliver
+    from hkai.weekly_digest import build_and_deliver
 
     result = build_and_deliver(week=args.week, send=args.send)
     print(json.dumps(result, ensure_ascii=False, indent=1, default=str))

@@ -1,4 +1,5 @@
--- Example queries on the marts (SQLite and PostgreSQL).
+-- Example queries on the marts (SQLite and PostgreSQL). What one row of each mart is, and its
+-- columns: warehouse/marts/<mart>.yml. tests/warehouse runs every query here against the marts.
 
 -- Top entities in AI-in-HK news, latest week first
 SELECT week_start, entity_name, entity_type, articles

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from digest.pipeline import deliver, render_week
 from hkai.ingest import prepare_warehouse
+from hkai.weekly_digest import deliver, render_week
 from tests.paths import REPO
 from transforms.dates import HKT
 from transforms.tagging import default_tagger, tag_record

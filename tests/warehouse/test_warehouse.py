@@ -11,7 +11,8 @@ from tests.paths import SNAPSHOT
 from transforms.dates import HKT
 from warehouse.db import downgrade, get_engine, upgrade
 from warehouse.load import load_articles, sync_sources
-from warehouse.marts import MART_NAMES, compute_spikes, mart_rows, refresh_marts
+from warehouse.marts import MART_NAMES, MARTS, compute_spikes, mart_rows, refresh_marts
+from warehouse.marts.definitions import DATA_TYPES, load_marts
 from warehouse.models import Article, ArticleEntity, Entity
 
 
@@ -89,6 +90,111 @@ def test_migrations_upgrade_and_downgrade(warehouse_url: str) -> None:
     assert set(inspect(get_engine(warehouse_url)).get_table_names()) <= {"alembic_version"}
     upgrade(warehouse_url)
     assert "articles" in inspect(get_engine(warehouse_url)).get_table_names()
+
+
+def test_every_mart_says_what_one_row_is_and_describes_its_columns() -> None:
+    assert set(MART_NAMES) >= {"mart_weekly_entity_mentions", "mart_source_health", "story_clusters"}
+    for mart in MARTS.values():
+        assert mart.description.startswith("One row is"), mart.name
+        assert len(mart.description.split()) >= 15, mart.name
+        assert mart.columns and len(set(mart.column_names)) == len(mart.columns), mart.name
+        assert all(column.description for column in mart.columns), mart.name
+        assert (mart.sql_template is None) != (mart.built_by is None), mart.name
+
+
+def test_declared_mart_columns_are_the_migrated_columns(warehouse_url: str) -> None:
+    """Name, order and type of every column of every mart, after `upgrade head`."""
+    upgrade(warehouse_url)
+    inspector = inspect(get_engine(warehouse_url))
+    views = set(inspector.get_view_names())
+    for mart in MARTS.values():
+        assert (mart.name in views) == (mart.materialized == "view"), mart.name
+        real = inspector.get_columns(mart.name)
+        assert tuple(c["name"] for c in real) == mart.column_names, mart.name
+        for declared, column in zip(mart.columns, real, strict=True):
+            assert isinstance(column["type"], DATA_TYPES[declared.data_type]), (mart.name, column)
+
+
+def test_mart_sql_selects_the_declared_columns(warehouse_url: str) -> None:
+    from datetime import date
+
+    from sqlalchemy import bindparam
+
+    upgrade(warehouse_url)
+    with get_engine(warehouse_url).connect() as conn:
+        for mart in MARTS.values():
+            if mart.sql_template is None:
+                continue
+            query = text(mart.sql(conn.dialect.name))
+            if ":weeks" in mart.sql_template:
+                query = query.bindparams(bindparam("weeks", expanding=True))
+            result = conn.execute(
+                query, {"weeks": [date(2025, 11, 3)]} if ":weeks" in mart.sql_template else {}
+            )
+            assert tuple(result.keys()) == mart.column_names, mart.name
+
+
+def test_example_queries_run_on_the_marts(warehouse_url: str) -> None:
+    """warehouse/queries.sql is documentation; it must still run against the marts as defined."""
+    from tests.paths import REPO
+
+    upgrade(warehouse_url)
+    script = (REPO / "warehouse" / "queries.sql").read_text(encoding="utf-8")
+    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
+    statements = [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    assert len(statements) >= 6
+    with get_engine(warehouse_url).connect() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement).all()
+
+
+def test_migrations_do_not_import_the_live_schema() -> None:
+    """A migration keeps its own copy of what it creates, so an applied one never changes meaning."""
+    import ast
+
+    from tests.paths import REPO
+
+    allowed = {"__future__", "collections", "alembic", "sqlalchemy"}
+    for path in sorted((REPO / "warehouse" / "migrations" / "versions").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {
+            name.split(".")[0]
+            for node in ast.walk(tree)
+            for name in (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+        }
+        assert imported <= allowed, (path.name, imported - allowed)
+
+
+def test_mart_definitions_are_checked_when_loaded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "m.yml").write_text(
+        "models:\n  - name: m\n    description: One row is x.\n    config: {materialized: view}\n"
+        "    columns: [{name: a, data_type: integer, description: a}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="m.sql"):
+        load_marts(tmp_path)  # a view needs its SQL
+    (tmp_path / "m.sql").write_text("SELECT 1 AS a", encoding="utf-8")
+    assert load_marts(tmp_path)["m"].column_names == ("a",)
+    (tmp_path / "m.yml").write_text(
+        (tmp_path / "m.yml").read_text(encoding="utf-8").replace("integer", "money"), encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match="data_type"):
+        load_marts(tmp_path)
+
+
+def test_mart_rows_only_reads_defined_marts_and_columns(engine) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="unknown mart"):
+        mart_rows(engine, "articles")
+    for bad in ("week_start; DROP TABLE articles", "nope", "articles DESC NULLS", "week_start sideways"):
+        with pytest.raises(ValueError, match="bad order_by"):
+            mart_rows(engine, "mart_weekly_entity_mentions", order_by=bad)
+    assert mart_rows(engine, "mart_weekly_entity_mentions", order_by="week_start DESC, entity_id") == []
 
 
 def test_load_is_idempotent(engine) -> None:  # type: ignore[no-untyped-def]

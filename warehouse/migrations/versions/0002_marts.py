@@ -1,7 +1,9 @@
 """Mart views and reference rows (sectors, themes).
 
-Each view is documented in warehouse/README.md. Only relevant articles (about AI and about Hong
-Kong) count in the trend marts; `mart_weekly_source_volume.all_articles` counts everything.
+Only relevant articles (about AI and about Hong Kong) count in the trend marts;
+`mart_weekly_source_volume.all_articles` counts everything. This migration keeps its own copy of
+the views and of the labels as they were when it was written: it must build the same schema
+whatever the live marts (warehouse/marts/) and models say today.
 
 Revision ID: 0002
 Revises: 0001
@@ -14,12 +16,36 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from warehouse.models import SECTORS, THEMES
-
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+SECTORS = {
+    "finance": "banking, insurance, fintech, trading",
+    "healthcare": "hospitals, diagnosis, medicine, elderly care",
+    "smart-city": "urban planning, public services, e-government, utilities",
+    "transport": "vehicles, autonomous driving, drones, traffic, aviation",
+    "education": "schools, universities as teaching places, learning",
+    "retail": "shops, e-commerce, consumer services",
+    "logistics": "ports, shipping, warehousing, delivery",
+    "property": "real estate, construction, buildings",
+    "manufacturing": "factories, industry, robotics in production",
+    "media": "news, entertainment, creative content",
+    "legal": "courts, law firms, legal services",
+    "infrastructure": "data centres, cloud, compute, chips, telecom",
+    "security": "cybersecurity, surveillance, public safety, fraud and deepfake crime",
+}
+THEMES = {
+    "regulation-policy": "laws, guidelines, government strategy and policy",
+    "privacy-ethics": "privacy, integrity, bias, hallucination harms",
+    "funding-investment": "funding rounds, investment, subsidies, budgets",
+    "talent": "education, training, talent schemes",
+    "research": "research results, labs, papers",
+    "product-launch": "new product, service or facility opening",
+    "partnership": "agreements, MOUs, collaborations",
+}
 
 
 def _views(byte_order: str) -> dict[str, str]:
