@@ -76,7 +76,7 @@ def _week(value: str) -> str:
 def cmd_sources(args: argparse.Namespace) -> int:
     from spiders.registry import sources
 
-    records = [
+    records: list[dict[str, Any]] = [
         {
             "name": s.name,
             "kind": s.kind,

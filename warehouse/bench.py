@@ -162,6 +162,8 @@ def bench_database(label: str, url: str, count: int) -> dict[str, Any]:
         if conn.dialect.name == "postgresql":
             conn.execute(text("ANALYZE"))
         latest = conn.execute(text("SELECT MAX(week_start) FROM mart_weekly_entity_mentions")).scalar()
+    if latest is None:
+        raise RuntimeError("the benchmark warehouse has no mart rows")
     latest_date = latest if not isinstance(latest, str) else datetime.fromisoformat(latest).date()
     params = {"w": latest_date, "w8": latest_date - timedelta(weeks=8)}
     latencies = {}

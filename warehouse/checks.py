@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from transforms.kb import ENTITY_TYPES
 from warehouse.models import SECTORS, THEMES
@@ -50,7 +50,7 @@ def run_checks(engine: Engine | None = None) -> dict[str, int]:
     return results
 
 
-def _row_count_drop(conn) -> int:  # type: ignore[no-untyped-def]
+def _row_count_drop(conn: Connection) -> int:
     """Against the previous load: the article total never shrinks, and the latest load stored or
     rejected (with a reason) every item it staged. Returns the number of rows unaccounted for."""
     audits = conn.execute(

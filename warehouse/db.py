@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
 from config.settings import get_settings
@@ -12,7 +14,7 @@ from config.settings import get_settings
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINTs (releasing the outermost one commits);
     # take it over so a load is one real transaction with real savepoints inside.
     dbapi_connection.isolation_level = None
@@ -39,9 +41,7 @@ def get_engine(url: str | None = None) -> Engine:
     return _engine(url or get_settings().warehouse_url)
 
 
-def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
-    from alembic.config import Config
-
+def _alembic_config(engine: Engine) -> Config:
     config = Config(str(ALEMBIC_INI))
     config.set_main_option(
         "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")

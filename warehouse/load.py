@@ -12,9 +12,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select
+from sqlalchemy import Connection, Engine, FromClause, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -26,6 +26,7 @@ from warehouse.models import (
     ArticleTheme,
     CrawlRun,
     Entity,
+    FailedPage,
     FeedState,
     SourceRow,
     StagedCrawl,
@@ -35,7 +36,9 @@ from warehouse.models import (
 log = logging.getLogger(__name__)
 
 
-def _insert(conn: Connection, table: Table) -> Any:
+def _insert(conn: Connection, table: FromClause) -> Any:
+    """The dialect's INSERT (with ON CONFLICT support) for a mapped class's `__table__`."""
+    table = cast(Table, table)
     dialect = conn.dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
@@ -44,7 +47,7 @@ def _insert(conn: Connection, table: Table) -> Any:
     raise NotImplementedError(f"no upsert for dialect {dialect}")
 
 
-def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+def upsert(conn: Connection, table: FromClause, rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE every other given column."""
     if not rows:
         return
@@ -96,8 +99,15 @@ def sync_kb_entities(conn: Connection, entities: Iterable[Any]) -> None:
         upsert(conn, Entity.__table__, rows[start : start + 500], ["id"])
 
 
-def crawl_state(conn: Connection, source: str) -> dict[str, Any]:
-    """What the spider needs for incremental crawling: stored URLs and feed validators."""
+def crawl_state(
+    conn: Connection, source: str, *, run_id: str | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """What the spider needs for incremental crawling: stored URLs, feed validators and failed pages.
+
+    `failed` holds the source's failed article pages: how many attempts came before this run, the
+    feed entry each came from, whether it is due for a retry (its backoff has passed) and whether it
+    was given up. A rerun of a crawl (the same `run_id`) sees the attempts as they were before it.
+    """
     seen: dict[str, str | None] = {}
     rows = conn.execute(
         select(Article.canonical_url, Article.modified_at, Article.published_at).where(
@@ -113,7 +123,86 @@ def crawl_state(conn: Connection, source: str) -> dict[str, Any]:
             select(FeedState.url, FeedState.etag, FeedState.last_modified).where(FeedState.source == source)
         )
     }
-    return {"seen": seen, "validators": validators}
+    return {"seen": seen, "validators": validators, "failed": failed_pages_state(conn, source, run_id, now)}
+
+
+def failed_pages_state(
+    conn: Connection, source: str, run_id: str | None = None, now: datetime | None = None
+) -> dict[str, dict[str, Any]]:
+    """The source's failed pages, by canonical URL, as the spider reads them (see `crawl_state`)."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    failed: dict[str, dict[str, Any]] = {}
+    for row in conn.execute(select(FailedPage).where(FailedPage.source == source)).scalars():
+        earlier = row.attempts - (1 if run_id is not None and row.last_run_id == run_id else 0)
+        failed[row.canonical_url] = {
+            "url": row.url,
+            "attempts": max(0, earlier),
+            "entry": row.entry or {},
+            "due": row.gave_up_at is None and row.next_attempt_at <= now,
+            "gave_up": row.gave_up_at is not None,
+        }
+    return failed
+
+
+def record_failed_pages(
+    conn: Connection,
+    run_id: str,
+    source: str,
+    failed: Sequence[dict[str, Any]],
+    settled: Iterable[str] = (),
+    now: datetime | None = None,
+) -> None:
+    """Write a crawl's page outcomes: each failure (attempts, backoff, given up) and each settled page.
+
+    `failed` comes from the spider (`hkai/failed_pages`): url, canonical_url, reason, attempts,
+    retry_after_s, gave_up, entry. A settled page (stored again, or no longer to fetch) is marked
+    resolved by this run; the run's load deletes it together with the article, so a killed load
+    leaves the row, and the page is retried.
+    """
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    by_url = {f["canonical_url"]: f for f in failed if f.get("canonical_url")}
+    first_seen = dict(
+        conn.execute(
+            select(FailedPage.canonical_url, FailedPage.first_failed_at).where(
+                FailedPage.canonical_url.in_(list(by_url))
+            )
+        ).all()
+    )
+    rows = [
+        {
+            "canonical_url": url,
+            "url": f.get("url") or url,
+            "source": source,
+            "attempts": int(f.get("attempts") or 1),
+            "first_failed_at": first_seen.get(url, now),
+            "last_failed_at": now,
+            "next_attempt_at": now + timedelta(seconds=float(f.get("retry_after_s") or 0)),
+            "last_error": str(f.get("reason") or "")[:1000] or None,
+            "entry": f.get("entry") or {},
+            "last_run_id": run_id,
+            "resolved_run_id": None,
+            "gave_up_at": now if f.get("gave_up") else None,
+        }
+        for url, f in by_url.items()
+    ]
+    for start in range(0, len(rows), 500):
+        upsert(conn, FailedPage.__table__, rows[start : start + 500], ["canonical_url"])
+    resolved = sorted(set(settled) - set(by_url))
+    for start in range(0, len(resolved), 500):
+        conn.execute(
+            update(FailedPage)
+            .where(FailedPage.canonical_url.in_(resolved[start : start + 500]))
+            .values(resolved_run_id=run_id)
+        )
+
+
+def staged_urls(conn: Connection, run_id: str, source: str) -> set[str]:
+    """Canonical URLs this source already staged in this run (an earlier attempt of the same crawl)."""
+    return set(
+        conn.execute(
+            select(StagedItem.canonical_url).where(StagedItem.run_id == run_id, StagedItem.source == source)
+        ).scalars()
+    )
 
 
 def recent_feed_entries(conn: Connection, source: str, run_id: str, limit: int = 5) -> list[int]:
@@ -374,7 +463,7 @@ def _load_chunk(conn: Connection, records: list[dict[str, Any]], run_id: str) ->
         upsert(conn, Entity.__table__, list(candidates.values()), ["id"])
     for model, payload in ((ArticleEntity, entities), (ArticleSector, sectors), (ArticleTheme, themes)):
         if payload:
-            conn.execute(model.__table__.insert(), payload)
+            conn.execute(insert(model), payload)
     return len(candidates)
 
 
@@ -388,7 +477,8 @@ def load_articles(
     validators: dict[str, dict[str, dict[str, str]]] | None = None,
     chunk_size: int = 500,
 ) -> LoadReport:
-    """Upsert tagged articles and their tags, and the feed validators, in one transaction.
+    """Upsert tagged articles and their tags, the feed validators, and forget the failed pages this
+    run's crawls stored again, in one transaction.
 
     Chunks are written with multi-row statements in a savepoint; a chunk that fails is retried row
     by row, so only the offending rows are rejected, each named by its URL.
@@ -427,6 +517,8 @@ def load_articles(
             flush(conn, batch)
         for source, urls in (validators or {}).items():
             save_validators(conn, source, urls)
+        # pages this run's crawls stored again: forgotten only now, with the articles themselves
+        conn.execute(delete(FailedPage).where(FailedPage.resolved_run_id == run_id))
     return report
 
 

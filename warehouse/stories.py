@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from transforms.clusters import ClusterInput, cluster_articles
 from warehouse.models import Article, ArticleEntity, Entity, StoryCluster
@@ -60,7 +60,7 @@ def rebuild_clusters(engine: Engine, window: timedelta = WINDOW) -> dict[str, in
                 delete(StoryCluster).where(StoryCluster.cluster_id.in_(new_ids[start : start + 900]))
             )
         if clusters:
-            conn.execute(StoryCluster.__table__.insert(), [c.summary() for c in clusters])
+            conn.execute(insert(StoryCluster), [c.summary() for c in clusters])
         for cluster in clusters:
             conn.execute(
                 update(Article)
