@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     recipients_file: Path | None = Field(None, validation_alias="HKAI_DIGEST_RECIPIENTS_FILE")
     digest_to: str = "analyst@example.org"
     digest_screenshot: bool = True
+    digest_unsubscribe_url: str | None = None
     smtp_conn_id: str = "smtp_default"
     scrapy_log_level: str = "INFO"
     scrapy_settings: dict[str, Any] = Field(default_factory=dict)
@@ -52,7 +53,9 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
-    @field_validator("replay_url", "recipients_file", "test_postgres_url", mode="before")
+    @field_validator(
+        "replay_url", "recipients_file", "test_postgres_url", "digest_unsubscribe_url", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -13,9 +13,9 @@ Logic lives in `hkai.ingest`; this file only wires it.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
-WAREHOUSE = Asset("x-hkai://warehouse/marts")
+from hkai.assets import WAREHOUSE_MARTS as WAREHOUSE
 
 
 @dag(
@@ -72,10 +72,14 @@ def hk_ai_news_ingest():
 
     @task(outlets=[WAREHOUSE])
     def refresh_marts(**context) -> dict:
-        """Recompute the mart rows of the weeks this run touched."""
+        """Recompute the mart rows of the weeks this run touched; the asset event says what changed
+        (articles loaded, weeks touched, sources flagged)."""
         from hkai import ingest
+        from hkai.assets import warehouse_event_extra
 
-        return ingest.refresh(context["run_id"])
+        refreshed = ingest.refresh(context["run_id"])
+        context["outlet_events"][WAREHOUSE].extra = warehouse_event_extra(context["run_id"], refreshed)
+        return refreshed
 
     @task(trigger_rule="all_done")
     def source_health(**context) -> dict:

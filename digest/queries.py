@@ -8,14 +8,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import Connection, Engine, Row, case, func, select
+from sqlalchemy import Connection, Engine, Row, func, select
 
+from transforms.dates import HKT
 from warehouse.marts import mart_table
-from warehouse.models import Article, ArticleEntity, ArticleSector, Entity, SourceRow, StoryCluster
+from warehouse.models import (
+    Article,
+    ArticleEntity,
+    ArticleSector,
+    CrawlRun,
+    Entity,
+    LoadAudit,
+    SourceRow,
+    StoryCluster,
+)
+
+
+def week_bounds_utc(week_start: date) -> tuple[datetime, datetime]:
+    """Monday 00:00 HKT to the next Monday 00:00 HKT, as the warehouse stores times (naive UTC)."""
+    start = datetime.combine(week_start, time(0), tzinfo=HKT).astimezone(UTC).replace(tzinfo=None)
+    return start, start + timedelta(days=7)
 
 
 def latest_week(engine: Engine) -> date | None:
@@ -26,8 +41,8 @@ def latest_week(engine: Engine) -> date | None:
         ).scalar()
 
 
-def week_articles(conn: Connection, week_start: date) -> list[Row]:
-    """The week's relevant articles, by id."""
+def relevant_articles(conn: Connection, first_week: date, last_week: date) -> list[Row]:
+    """Relevant articles of the weeks from `first_week` to `last_week`, by id."""
     return list(
         conn.execute(
             select(
@@ -38,10 +53,15 @@ def week_articles(conn: Connection, week_start: date) -> list[Row]:
                 Article.language,
                 Article.body,
                 Article.published_at,
+                Article.published_week,
                 Article.relevance,
                 Article.cluster_id,
             )
-            .where(Article.published_week == week_start, Article.relevant.is_(True))
+            .where(
+                Article.published_week >= first_week,
+                Article.published_week <= last_week,
+                Article.relevant.is_(True),
+            )
             .order_by(Article.id)
         )
     )
@@ -64,6 +84,19 @@ def entity_tags(conn: Connection, article_ids: list[int]) -> dict[int, list[tupl
         ):
             tags[article_id].append((entity_id, name, entity_type))
     return tags
+
+
+def mentioned_entities(conn: Connection, article_ids: list[int]) -> dict[int, set[str]]:
+    """Every entity id tagged on each article, candidate names included."""
+    mentioned: dict[int, set[str]] = defaultdict(set)
+    if article_ids:
+        for article_id, entity_id in conn.execute(
+            select(ArticleEntity.article_id, ArticleEntity.entity_id).where(
+                ArticleEntity.article_id.in_(article_ids)
+            )
+        ):
+            mentioned[article_id].add(entity_id)
+    return mentioned
 
 
 def sector_tags(conn: Connection, article_ids: list[int]) -> dict[int, list[str]]:
@@ -102,77 +135,46 @@ def first_weeks(conn: Connection) -> dict[str, date]:
     return {entity_id: first_week for entity_id, first_week in conn.execute(query)}
 
 
-def top_entities(conn: Connection, week_start: date, limit: int = 10) -> list[dict[str, Any]]:
-    t = mart_table("mart_weekly_entity_mentions")
-    query = (
-        select(t.c.entity_id, t.c.entity_name, t.c.entity_type, t.c.articles)
-        .where(t.c.week_start == week_start)
-        .order_by(t.c.articles.desc(), t.c.entity_name)
-        .limit(limit)
-    )
-    return _dicts(conn, query)
-
-
-def sector_share(conn: Connection, week_start: date) -> list[dict[str, Any]]:
-    t = mart_table("mart_weekly_sector_share")
-    query = (
-        select(t.c.sector, t.c.articles, t.c.share)
-        .where(t.c.week_start == week_start)
-        .order_by(t.c.articles.desc(), t.c.sector)
-    )
-    return _dicts(conn, query)
-
-
-def new_entities(conn: Connection, week_start: date, limit: int = 10) -> list[dict[str, Any]]:
+def new_entities(conn: Connection, week_start: date) -> dict[str, tuple[str, str]]:
+    """Entities (candidate names included) first mentioned in relevant news this week: id → (name, type)."""
     t = mart_table("mart_new_entities")
-    query = (
-        select(t.c.entity_name, t.c.entity_type, t.c.articles)
-        .where(t.c.week_start == week_start)
-        .order_by(t.c.articles.desc(), t.c.entity_name)
-        .limit(limit)
-    )
-    return _dicts(conn, query)
+    query = select(t.c.entity_id, t.c.entity_name, t.c.entity_type).where(t.c.week_start == week_start)
+    return {entity_id: (name, kind) for entity_id, name, kind in conn.execute(query)}
 
 
-def spikes(conn: Connection, week_start: date, limit: int = 8) -> list[dict[str, Any]]:
-    t = mart_table("mart_entity_spikes")
-    query = (
-        select(t.c.entity_name, t.c.articles, t.c.baseline, t.c.score)
-        .where(t.c.week_start == week_start)
-        .order_by(t.c.score.desc())
-        .limit(limit)
-    )
-    return _dicts(conn, query)
-
-
-def entity_weeks(conn: Connection, entity_ids: list[str], until: date) -> pd.DataFrame:
-    """Weekly articles of these entities up to `until`: columns entity_id, week_start (date), articles."""
-    t = mart_table("mart_weekly_entity_mentions")
-    query = select(t.c.entity_id, t.c.week_start, t.c.articles).where(
-        t.c.entity_id.in_(entity_ids), t.c.week_start <= until
-    )
-    frame = pd.DataFrame(conn.execute(query).all(), columns=["entity_id", "week_start", "articles"])
-    frame["week_start"] = pd.to_datetime(frame["week_start"]).dt.date
-    return frame.astype({"articles": int})
-
-
-def source_health(conn: Connection) -> list[dict[str, Any]]:
-    """Per source, over every crawl on record: runs, items, errors, blocks, flagged runs, a reason."""
+def source_health(conn: Connection, week_start: date) -> list[dict[str, Any]]:
+    """The week's crawls (started Monday 00:00 to Sunday 23:59 HKT), per source, oldest first."""
     t = mart_table("mart_source_health")
+    start, end = week_bounds_utc(week_start)
     query = (
-        select(
-            t.c.source,
-            func.count().label("runs"),
-            func.sum(t.c["items"]).label("items"),
-            func.sum(t.c.errors).label("errors"),
-            func.sum(t.c.blocked).label("blocked"),
-            func.sum(case((t.c.flagged.is_(True), 1), else_=0)).label("flagged_runs"),
-            func.max(t.c.flag_reason).label("reason"),
-        )
-        .group_by(t.c.source)
-        .order_by(t.c.source)
+        select(t.c.source, t.c.run_started_at, t.c["items"], t.c.errors, t.c.flagged, t.c.flag_reason)
+        .where(t.c.run_started_at >= start, t.c.run_started_at < end)
+        .order_by(t.c.source, t.c.run_started_at)
     )
     return _dicts(conn, query)
+
+
+def latest_load_after(conn: Connection, moment: datetime) -> Row | None:
+    """The latest load whose crawls all started at or after `moment` (naive UTC): run_id, loaded_at."""
+    starts = (
+        select(CrawlRun.run_id, func.min(CrawlRun.started_at).label("first_start"))
+        .group_by(CrawlRun.run_id)
+        .subquery()
+    )
+    query = (
+        select(LoadAudit.run_id, LoadAudit.loaded_at, starts.c.first_start)
+        .join(starts, starts.c.run_id == LoadAudit.run_id)
+        .where(starts.c.first_start >= moment)
+        .order_by(LoadAudit.loaded_at.desc())
+        .limit(1)
+    )
+    return conn.execute(query).first()
+
+
+def latest_load(conn: Connection) -> Row | None:
+    """The most recent load of all: run_id, loaded_at."""
+    query = select(LoadAudit.run_id, LoadAudit.loaded_at).order_by(LoadAudit.loaded_at.desc()).limit(1)
+    return conn.execute(query).first()
 
 
 def _dicts(conn: Connection, query: Any) -> list[dict[str, Any]]:

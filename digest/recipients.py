@@ -1,21 +1,40 @@
-"""Subscribers and their filters."""
+"""Subscribers, their filters and the language of their digest's frame."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import yaml
 
 from config.settings import get_settings
+from digest.i18n import filter_names, language_of
+
+log = logging.getLogger(__name__)
 
 
 def recipients() -> list[dict[str, Any]]:
-    """Subscribers from HKAI_DIGEST_RECIPIENTS_FILE (YAML list), else one default reader."""
+    """Subscribers from HKAI_DIGEST_RECIPIENTS_FILE (YAML list), else one default reader.
+
+    An address listed twice (in any letter case) is one subscriber, the first entry: two entries
+    would otherwise be two digests in the same mailbox.
+    """
     path = get_settings().recipients_file
     if path and path.exists():
         records = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-        return [r for r in records if isinstance(r, dict) and r.get("email")]
-    return [{"email": get_settings().digest_to, "name": "Analyst"}]
+    else:
+        records = [{"email": get_settings().digest_to, "name": "Analyst"}]
+    people: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if not isinstance(record, dict) or not str(record.get("email") or "").strip():
+            continue
+        person = {**record, "email": str(record["email"]).strip()}
+        key = person["email"].lower()
+        if key in people:
+            log.warning("subscriber listed twice, keeping the first entry: %s", person["email"])
+            continue
+        people[key] = person
+    return list(people.values())
 
 
 def subscriber_filters(person: dict[str, Any]) -> dict[str, Any]:
@@ -28,10 +47,15 @@ def subscriber_filters(person: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def quiet_reason(filters: dict[str, Any], stories: int) -> str | None:
+def frame_language(person: dict[str, Any]) -> str:
+    """The language of the digest's headings, labels and dates: `language: zh-Hant`, else English."""
+    return language_of(person.get("language"))
+
+
+def quiet_reason(filters: dict[str, Any], stories: int, language: str = "en") -> str | None:
     """Why a subscriber's digest has no stories when the filters caused it, for the quiet-week note."""
     active = [name for name, value in filters.items() if value]
-    return f"filters: {', '.join(active)}" if active and not stories else None
+    return filter_names(active, language) if active and not stories else None
 
 
 def display_name(person: dict[str, Any]) -> str:

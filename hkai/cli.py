@@ -101,7 +101,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     """Many pages, one process: the cascade is pure and cheap to call repeatedly."""
     from spiders.registry import rules_for_url
-    from transforms.extract import ExtractionError, extract_article
+    from transforms.decode import decode_html
+    from transforms.extract import ExtractionError, UndecodablePage, extract_article
 
     failures = 0
     records = list(_read_jsonl(Path(args.input)))
@@ -113,11 +114,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 continue
             result: dict[str, Any] = {"id": record.get("id"), "url": record.get("url")}
             try:
-                html = Path(record["html_path"]).read_bytes()
+                # the file's bytes, decoded as the crawler decodes a response (the record may carry the
+                # response's Content-Type); a file that reads clean in no encoding is an error, not text
+                decoded = decode_html(Path(record["html_path"]).read_bytes(), record.get("content_type"))
+                if not decoded.clean:
+                    raise UndecodablePage(f"undecodable page ({decoded.note})")
                 extracted = extract_article(
-                    html, record.get("url") or "", rules=rules_for_url(record.get("url") or "")
+                    decoded.text, record.get("url") or "", rules=rules_for_url(record.get("url") or "")
                 )
                 result.update(
+                    encoding=decoded.encoding,
                     title=extracted.title,
                     body=extracted.body,
                     published=extracted.published.isoformat() if extracted.published else None,
@@ -190,10 +196,19 @@ def cmd_trends(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from hkai.weekly_digest import build_and_deliver
+    from hkai import weekly_digest
 
-    result = build_and_deliver(week=args.week, send=args.send)
+    if args.status:
+        print("\n".join(weekly_digest.status_lines(weekly_digest.delivery_status(args.week))))
+        return 0
+    if args.resend:
+        if not args.week:
+            raise CliError("--resend needs --week (any date in the digest's week)")
+        result = weekly_digest.resend(args.resend, args.week)
+    else:
+        result = weekly_digest.build_and_deliver(week=args.week, send=args.send)
     print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+    weekly_digest.raise_for_problems(result)  # unknown or failed digests: exit 1, named on stderr
     return 0
 
 
@@ -259,12 +274,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=8, help="how many entities to show (default 8)")
     p.set_defaults(func=cmd_trends)
 
-    p = sub.add_parser("digest", help="render (and optionally send) the weekly digest")
+    p = sub.add_parser(
+        "digest",
+        help="render (and optionally send) the weekly digest; delivery status; resend",
+        description="Render the weekly digest (dry run), send it at most once per subscriber and week, "
+        "show the delivery ledger, or resend a digest whose delivery is unknown or failed.",
+    )
     p.add_argument(
         "--week", type=_week, help="any date in the ISO week (default: the latest week with articles)"
     )
-    p.add_argument(
-        "--send", action="store_true", help="send over SMTP (smtp_default); default writes .eml only"
+    action = p.add_mutually_exclusive_group()
+    action.add_argument(
+        "--send",
+        action="store_true",
+        help="send over SMTP (smtp_default), once the week is loaded; default writes .eml only",
+    )
+    action.add_argument(
+        "--status",
+        action="store_true",
+        help="show the delivery ledger (the week's, or the latest week's and every unsettled one)",
+    )
+    action.add_argument(
+        "--resend",
+        metavar="ADDRESS",
+        help="send again a digest whose delivery is unknown or failed (needs --week)",
     )
     p.set_defaults(func=cmd_digest)
 

@@ -58,12 +58,19 @@ class CrawlSummary:
 
 
 def crawl(
-    source: str, run_id: str, *, start_urls: list[str] | None = None, env: dict[str, str] | None = None
+    source: str,
+    run_id: str,
+    *,
+    start_urls: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout_s: float | None = None,
 ) -> CrawlSummary:
     """Crawl one source in a child process, stage its items in the warehouse, judge and record its health.
 
     The child works in a directory of this task only; what the load needs goes to the warehouse's
-    staging tables, so the load may run on another worker.
+    staging tables, so the load may run on another worker. A child running past `timeout_s`
+    (default: `spiders.run.crawl_source`'s) is killed, and the crawl is recorded and flagged.
+    Failed article pages are recorded for a retry on later runs (`failed_pages`).
     """
     from spiders.health import assess
     from spiders.run import crawl_source
@@ -72,22 +79,30 @@ def crawl(
         crawl_state,
         recent_feed_entries,
         record_crawl_run,
+        record_failed_pages,
         stage_items,
         stage_validators,
+        staged_urls,
     )
 
     engine = get_engine()
     with engine.connect() as conn:
-        state = crawl_state(conn, source)
+        state = crawl_state(conn, source, run_id=run_id)
         recent = recent_feed_entries(conn, source, run_id)
     started = datetime.now(UTC)
+    limits = {"timeout_s": timeout_s} if timeout_s is not None else {}
     with tempfile.TemporaryDirectory(prefix=f"hkai-crawl-{source}-") as workdir:
-        result = crawl_source(source, Path(workdir), state=state, start_urls=start_urls, env=env)
+        result = crawl_source(source, Path(workdir), state=state, start_urls=start_urls, env=env, **limits)
         _log_child_output(source, result.log_path)
         items = _read_items(result.items_path)
     with engine.begin() as conn:
-        result.health.duplicate_items = stage_items(conn, run_id, source, items)
+        # a rerun of this crawl (same run) restages its own items: those are not duplicates
+        restaged = staged_urls(conn, run_id, source) & {item["canonical_url"] for item in items}
+        result.health.duplicate_items = stage_items(conn, run_id, source, items) - len(restaged)
+        # a killed crawl wrote no stats, but the items it wrote before dying are staged all the same
+        result.health.items = max(result.health.items, len(items))
         stage_validators(conn, run_id, source, result.validators)
+        record_failed_pages(conn, run_id, source, result.failed_pages, result.settled_pages)
         health = assess(result.health, recent).as_dict()
         record_crawl_run(conn, run_id, get_settings().crawl_mode, started, health)
     log.info(

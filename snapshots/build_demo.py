@@ -1,9 +1,22 @@
-"""Build the bundled replay snapshot (`snapshots/demo/`) from the real saved material in ../shared/fixtures.
+"""Build the bundled replay snapshot (`snapshots/demo/`) from the real saved material in ../shared/fixtures
+and the real news records in `snapshots/sources/`.
 
 Article pages are copied byte for byte. Feeds, API responses and listing pages are *regenerated*
 where no real copy exists: RTHK's Chinese feed from a real month of its items, the others from
 the saved pages' own titles, URLs and dates. Every manifest line says which, and where the data
-came from. Run: `python snapshots/build_demo.py [--fixtures ../shared/fixtures]`.
+came from.
+
+Real records without a saved page (`snapshots/sources/`: GIA press releases and Commercial Radio
+items from CSV rows of wusiuyu/hknews, English page excerpts about AI in Hong Kong) are served under
+their own addresses by the source whose site they belong to, as *regenerated* article pages
+(`"kind": "generated_page"`, `"generated": true`): the record's real title, text and date (none when
+the record has none) in the markup of a real saved page of that site where one exists
+(tests/fixtures/sources/gia_en, the_standard; ../shared/fixtures/pages/cr881903), listed by
+regenerated feeds or listings. `"kind": "page"` stays reserved for real saved pages. Left out: records
+of sites whose source is absent from the demo on purpose (SCMP, HKFP and RTHK English: tests pin their
+snapshot content) or has no source at all (law firms, aggregators and other outlets).
+
+Run: `python snapshots/build_demo.py [--fixtures ../shared/fixtures]`.
 """
 
 from __future__ import annotations
@@ -15,14 +28,18 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "demo"
+SOURCES = HERE / "sources"
+HKT = timezone(timedelta(hours=8))
 
 # Saved page groups → (source, listing URLs the pages are spread over)
 PAGE_GROUPS: dict[str, tuple[str, list[str]]] = {
@@ -125,19 +142,30 @@ def rss(channel_title: str, link: str, language: str, items: Iterable[dict[str, 
         f"<title>{escape(channel_title)}</title><link>{escape(link)}</link><language>{language}</language>",
     ]
     for item in items:
-        published = datetime.fromisoformat(item["published"])
+        # an item without a date gets no pubDate: a date is never made up
+        published = (
+            f"<pubDate>{format_datetime(record_date(item['published']))}</pubDate>"
+            if item["published"]
+            else ""
+        )
         parts.append(
             "<item>"
             f"<title>{escape(item['title'])}</title>"
             f"<link>{escape(item['url'])}</link>"
             f'<guid isPermaLink="true">{escape(item["url"])}</guid>'
-            f"<pubDate>{format_datetime(published)}</pubDate>"
+            f"{published}"
             f"<description>{escape(item['description'])}</description>"
             + "".join(f"<dc:creator>{escape(a)}</dc:creator>" for a in item.get("authors", []))
             + "</item>"
         )
     parts.append("</channel></rss>")
     return "\n".join(parts).encode("utf-8")
+
+
+def record_date(value: str) -> datetime:
+    """A record's ISO date: a time with its offset, or a day only (read as 00:00 in Hong Kong)."""
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=HKT)
 
 
 def teaser(text: str, limit: int = 90) -> str:
@@ -286,8 +314,453 @@ def build(fixtures: Path) -> None:
             note="regenerated from a real month (1-30 Nov 2025) of RTHK's full-text Chinese feed; the "
             "archive has no category, so items are split over the three feeds by a keyword rule",
         )
+    add_gia(writer)
+    add_news_gov_hk(writer)
+    add_the_standard(writer)
+    add_commercial_radio(writer)
+    from transforms.urls import canonical_url
+
+    urls = [canonical_url(line["url"]) for line in writer.lines]
+    assert len(urls) == len(set(urls)), "two manifest entries for one URL"
     writer.write()
     print(f"wrote {len(writer.lines)} manifest entries to {OUT}")
+
+
+# -- real records without a saved page: regenerated pages and feeds/listings -----------------------
+
+HKNEWS = SOURCES / "hknews"
+ENGLISH_AI = SOURCES / "english_ai" / "articles.jsonl"
+GIA_FEEDS = {
+    "en": "https://www.info.gov.hk/gia/rss/general_en.xml",
+    "zh-Hant": "https://www.info.gov.hk/gia/rss/general_zh.xml",
+}
+NEWS_GOV_HK_FEEDS = (
+    "https://www.news.gov.hk/en/common/html/topstories.rss.xml",
+    "https://www.news.gov.hk/en/common/html/ticker.rss.xml",
+)
+THE_STANDARD_LISTINGS = (
+    "https://www.thestandard.com.hk/hong-kong-news",
+    "https://www.thestandard.com.hk/business-innovation",
+)
+CRADIO_SECTIONS = {"local": "本地", "china": "中國", "international": "國際", "finance": "財經"}
+GIA_TEMPLATE = "tests/fixtures/sources/gia_en/P2020010700549.htm.gz"
+STANDARD_TEMPLATE = (
+    "tests/fixtures/sources/the_standard/page-2020-08-07-152604.html.gz and listing-2020-08-07-sid4.html.gz"
+)
+CRADIO_TEMPLATE = "../shared/fixtures/pages/cr881903/1.html.gz (https://www.881903.com/news/local/2607510)"
+HTML = "text/html; charset=utf-8"
+RSS = "application/rss+xml; charset=utf-8"
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(HERE.parent))
+
+
+def english_records(host: str) -> list[dict[str, Any]]:
+    """English records of one site (`www.` ignored), in file order."""
+    return [
+        r
+        for r in _jsonl(ENGLISH_AI)
+        if (urlsplit(r["url"]).hostname or "").removeprefix("www.") == host.removeprefix("www.")
+    ]
+
+
+def record_provenance(record: dict[str, Any], data_file: Path) -> dict[str, Any]:
+    """Where a record comes from: its own provenance, plus the file and id it was read from."""
+    return {**record["provenance"], "record": f"{_rel(data_file)}#{record['id']}"}
+
+
+def record_note(record: dict[str, Any], kind: str) -> str:
+    """What a regenerated page is made of, and how its record was taken."""
+    if "repo" in record["provenance"] and "row" in record["provenance"]:
+        origin = f"a CSV row ({record['provenance']['path']} row {record['provenance']['row']})"
+    elif record.get("excerpt"):
+        origin = "a page excerpt (the opening of the stored page, not the whole article)"
+    else:
+        origin = f"a scraper's JSON record ({record['provenance']['path']})"
+    what = "title, text and date" if record.get("published") else "title and text"
+    parts = [f"regenerated {kind}: {what} of {origin}"]
+    if record.get("title_from_url"):
+        parts.append("the title is the URL slug (the excerpt had no headline line)")
+    if not record.get("published"):
+        parts.append("the record has no date, so the page has none")
+    return "; ".join(parts)
+
+
+def _paragraphs(body: str) -> list[list[str]]:
+    return [
+        [line for line in para.split("\n") if line.strip()] for para in body.split("\n\n") if para.strip()
+    ]
+
+
+# GIA: the markup of a real English release (tests/fixtures/sources/gia_en/P2020010700549.htm), with
+# the header, scripts, share bar and footer left out.
+GIA_PAGE = """<!DOCTYPE html>
+<html>
+<head>
+\t<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
+\t<meta name="viewport" content="width=device-width, initial-scale=1.0">
+\t<title>{title}</title>
+\t<meta property="og:title" content="{title}"/>
+\t<link href="/gia/css/public.css?1.0.20170921" rel="stylesheet" type="text/css">
+</head>
+
+<body>
+<div id="contentBody" class="row" style="max-width:947px;width:100%;height:auto;">
+\t\t\t<div class="colLeft resLeftContent">
+\t\t\t\t<div class="rel">
+\t\t\t\t\t<div class="fontSize1" style="display:none">{title}</div>
+\t\t\t\t\t<div class="fontSize1" id="PRHeadline">
+\t\t\t\t\t\t<span id="PRHeadlineSpan"><span>{title}</span></span>
+\t\t\t\t\t</div>
+\t\t\t\t\t<div id="starBar" class="fontSize1">***************************************************</div>
+\t\t\t\t\t<div id="starBarSpacing"></div>
+\t\t\t\t</div>
+\t\t\t
+\t\t\t\t<span id="pressrelease" class="fontSize1">
+\t\t\t\t{body}
+\t\t\t\t<br />
+\t\t\t\t<div>&nbsp;</div>
+{closing}
+\t\t\t\t</span>
+\t\t\t\t<div class="btm_btn">
+\t\t\t\t\t<div class="left" style="white-space:nowrap;">
+\t\t\t\t\t\t<a href="/gia/ISD_public_Calendar_{lang}.html" class="newAch">{archives}</a>
+\t\t\t\t\t</div>
+\t\t\t\t</div>
+\t\t\t</div>
+</div>
+</body>
+</html>
+"""
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+def gia_closing(published: datetime, english: bool) -> str:
+    """The release's closing block, where GIA prints its issue date and time; the English form is the
+    saved page's ("Ends/Tuesday, January 7, 2020 / Issued at HKT 17:12"), the Chinese one GIA's
+    Chinese wording ("完 / 2020年1月7日（星期二） / 香港時間17時12分")."""
+    if english:
+        day = f"Ends/{WEEKDAYS_EN[published.weekday()]}, {published:%B} {published.day}, {published.year}"
+        clock = f" Issued at HKT {published:%H:%M}"
+    else:
+        day = f"完<br/>{published.year}年{published.month}月{published.day}日（星期{WEEKDAYS_ZH[published.weekday()]}）"
+        clock = f" 香港時間{published:%H}時{published:%M}分"
+    return (
+        f'\t\t\t\t<div class="mB15 f15">{day}\n\t\t\t\t<br/>\n\t\t\t\t{clock}\n\t\t\t\t</div>\n'
+        '\t\t\t\t<div style="margin-top:10px;">\n\t\t\t\t NNNN\n\t\t\t\t</div>'
+    )
+
+
+def gia_page(record: dict[str, Any], english: bool) -> bytes:
+    body = "\n".join(
+        "&nbsp;&nbsp;&nbsp;&nbsp; "
+        + "<br />\n".join(html_escape(line, quote=False) for line in lines)
+        + "<br />\n<br />"
+        for lines in _paragraphs(record["body"])
+    )
+    # a page excerpt stops before the closing block, and a record without a time gets none
+    full_time = bool(record.get("published")) and "T" in record["published"] and not record.get("excerpt")
+    closing = gia_closing(record_date(record["published"]).astimezone(HKT), english) if full_time else ""
+    return GIA_PAGE.format(
+        title=html_escape(record["title"]),
+        body=body,
+        closing=closing,
+        lang="en" if english else "tc",
+        archives="Archives" if english else "新聞公報檔案",
+    ).encode("utf-8")
+
+
+def add_gia(writer: ManifestWriter) -> None:
+    """GIA press releases: the CSV rows of gia.jsonl (English and Chinese) and the English excerpts."""
+    by_language: dict[str, list[tuple[dict[str, Any], Path]]] = defaultdict(list)
+    for record in _jsonl(HKNEWS / "gia.jsonl"):
+        by_language[record["lang"]].append((record, HKNEWS / "gia.jsonl"))
+    for record in english_records("www.info.gov.hk"):
+        by_language["en"].append((record, ENGLISH_AI))
+    for language, records in sorted(by_language.items()):
+        english = language == "en"
+        source = "gia_en" if english else "gia_zh"
+        for record, data_file in records:
+            writer.add(
+                record["url"],
+                source,
+                "generated_page",
+                gia_page(record, english),
+                content_type=HTML,
+                generated=True,
+                provenance={**record_provenance(record, data_file), "template": GIA_TEMPLATE},
+                note=record_note(record, "GIA press release page")
+                + "; markup of the real English release in the template"
+                + (
+                    ""
+                    if english
+                    else ", closing block in GIA's Chinese wording (no real Chinese page is saved)"
+                ),
+            )
+        entries = [feed_entry(record, 300) for record, _ in records]
+        writer.add(
+            GIA_FEEDS[language],
+            source,
+            "feed",
+            rss(
+                "Press Releases" if english else "新聞公報",
+                GIA_FEEDS[language],
+                "en" if english else "zh-hk",
+                sorted(entries, key=_newest_first),
+            ),
+            content_type=RSS,
+            generated=True,
+            provenance={"derived_from": sorted({_rel(f) for _, f in records})},
+            note="regenerated: no real copy of GIA's feed exists; its items are the records' own URL, title, "
+            "date and opening text (2 days of CSV rows of wusiuyu/hknews gia_backup.csv, Nov 2025 and Jan 2026"
+            + (", and English page excerpts)" if english else ")"),
+        )
+
+
+def feed_entry(record: dict[str, Any], limit: int) -> dict[str, Any]:
+    return {
+        "url": record["url"],
+        "title": record["title"],
+        "published": record.get("published"),
+        "description": teaser(record["body"], limit),
+    }
+
+
+def _newest_first(entry: dict[str, Any]) -> tuple[bool, float, str]:
+    """Newest first, undated last."""
+    if not entry["published"]:
+        return (True, 0.0, entry["url"])
+    return (False, -record_date(entry["published"]).timestamp(), entry["url"])
+
+
+# news.gov.hk: no page of the site is saved anywhere, so the page is the plainest HTML that carries the
+# source module's (unchecked) selectors.
+NEWS_GOV_HK_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{title}</title></head>
+<body>
+<h1 class="news-title">{title}</h1>
+{date}<div class="newsdetail-content">
+{body}
+</div>
+</body>
+</html>
+"""
+
+
+def add_news_gov_hk(writer: ManifestWriter) -> None:
+    records = english_records("www.news.gov.hk")
+    for record in records:
+        day = (
+            f'<span class="news-date">{record["published"][:10]}</span>\n' if record.get("published") else ""
+        )
+        body = "\n".join(
+            f"<p>{html_escape(' '.join(lines), quote=False)}</p>" for lines in _paragraphs(record["body"])
+        )
+        writer.add(
+            record["url"],
+            "news_gov_hk",
+            "generated_page",
+            NEWS_GOV_HK_PAGE.format(title=html_escape(record["title"]), date=day, body=body).encode("utf-8"),
+            content_type=HTML,
+            generated=True,
+            provenance=record_provenance(record, ENGLISH_AI),
+            note=record_note(record, "news.gov.hk page")
+            + "; no real page of the site is saved: plain HTML with the source module's selectors",
+        )
+    entries = sorted((feed_entry(r, 200) for r in records), key=_newest_first)
+    for url in NEWS_GOV_HK_FEEDS:
+        writer.add(
+            url,
+            "news_gov_hk",
+            "feed",
+            rss("news.gov.hk", url, "en", entries),
+            content_type=RSS,
+            generated=True,
+            provenance={"derived_from": _rel(ENGLISH_AI)},
+            note="regenerated: no real copy of news.gov.hk's feeds exists; both feeds list the records' own URL, "
+            "title, date (a day, as the real feed's 00:00 pubDate) and opening text",
+        )
+
+
+# The Standard: the legacy layout of the real saved page and listing (tests/fixtures/sources/the_standard),
+# trimmed to the article block; the 2025 layout of these URLs has no saved copy.
+STANDARD_PAGE = """<!DOCTYPE html>
+<html lang="en">
+  <head>
+\t<meta http-equiv="Content-Type" content="text/html; charset=utf-8">
+\t<meta property="og:site_name" content="The Standard"/>
+\t<meta property="og:url" content="{url}"/>
+\t\t<link rel="canonical" href="{url}" />
+\t\t<meta property="og:title" content="{title}"/>
+\t\t<meta property="og:type" content="article"/>
+\t<title>{title}</title>
+  </head>
+  <body>
+    <div class="ts-content" id="content">
+      <div class="container newscontent">
+\t        <div class="ts-main">
+\t\t          <div class="ts-section breaking-news">
+\t\t\t\t\t\t\t\t<div class="heading clearfix">
+\t\t\t<h1>{title}</h1>
+{date}\t\t\t\t\t\t\t\t</div>
+\t\t<div class="content">
+{body}
+\t\t</div>
+\t\t          </div>
+\t        </div>
+      </div>
+    </div>
+  </body>
+</html>
+"""
+
+
+def standard_time(value: str) -> str:
+    """The legacy layout's date: "7 Aug 2020 3:48 pm"."""
+    at = record_date(value).astimezone(HKT)
+    return f"{at.day} {at:%b} {at.year} {at.hour % 12 or 12}:{at:%M} {'am' if at.hour < 12 else 'pm'}"
+
+
+def add_the_standard(writer: ManifestWriter) -> None:
+    records = english_records("www.thestandard.com.hk")
+    per_listing: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for index, record in enumerate(records):
+        date = ""
+        if record.get("published"):
+            date = f'\t\t\t<span class="pull-left">{standard_time(record["published"])}</span>\n'
+        body = "".join(
+            "<p>" + "<br /><br />".join(html_escape(line, quote=False) for line in lines) + "</p>"
+            for lines in _paragraphs(record["body"])
+        )
+        writer.add(
+            record["url"],
+            "the_standard",
+            "generated_page",
+            STANDARD_PAGE.format(
+                url=html_escape(record["url"]), title=html_escape(record["title"]), date=date, body=body
+            ).encode("utf-8"),
+            content_type=HTML,
+            generated=True,
+            provenance={**record_provenance(record, ENGLISH_AI), "template": STANDARD_TEMPLATE},
+            note=record_note(record, "The Standard page") + "; legacy markup of the real saved page",
+        )
+        per_listing[THE_STANDARD_LISTINGS[index % len(THE_STANDARD_LISTINGS)]].append(record)
+    for url, listed in per_listing.items():
+        items = "".join(
+            f"<li class='caption'><h1><a href=\"{html_escape(r['url'])}\">{html_escape(r['title'])}</a></h1> "
+            + (f"<span>{standard_time(r['published'])}</span> " if r.get("published") else "")
+            + f"<p>{html_escape(teaser(r['body'], 200), quote=False)}</p>  </li>"
+            for r in sorted(listed, key=lambda r: _newest_first(feed_entry(r, 0)))
+        )
+        body = f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>The Standard</title></head><body><ul>{items}</ul></body></html>'
+        writer.add(
+            url,
+            "the_standard",
+            "listing",
+            body.encode("utf-8"),
+            content_type=HTML,
+            generated=True,
+            provenance={"derived_from": _rel(ENGLISH_AI), "template": STANDARD_TEMPLATE},
+            note="regenerated: no real copy of this listing exists; items (the records' own URL, title, date and "
+            "opening text) in the markup of the real 2020 section list, spread over the source's two listings",
+        )
+
+
+# Commercial Radio: the markup of a real rendered article page (../shared/fixtures/pages/cr881903/1),
+# trimmed to its JSON-LD, headline, date line and article text.
+CRADIO_PAGE = """<!DOCTYPE html><html lang="zh-Hant"><head><meta charset="utf-8"><title>{title}｜{section_name}｜商業電台 881903</title><script type="application/ld+json">{jsonld}</script><meta property="og:url" content="{url}" data-meta=""></head><body><div id="app"><div class="news-layout-grid__grid-col--main-col"><div class="news-article-page__article news-article-page__article-t3"><div class="article-details-template3"><div class="article-details-template3__title"> {title} </div><div class="layout"><div class="flex article-details-template3__meta shrink"><span class="article-details-template3__cat-name"> {section_name} </span><span class="article-details-template3__datetime"> 發佈 {shown} </span></div></div><div class="article-details-template3__content-wrapper"><div class="article-content article-details-template3__content" article-title="{title}"><div class="article-content-text" isnewsarticlecontent="true" article-title="{title}"><div>{body}</div></div></div></div></div></div></div></div></body></html>
+"""
+CRADIO_LISTING = """<!DOCTYPE html><html lang="zh-Hant"><head><meta charset="utf-8"><title>{section_name}｜商業電台 881903</title></head><body><div id="app"><div class="layout app-grid row wrap">{items}</div></div></body></html>
+"""
+
+
+def cradio_page(record: dict[str, Any]) -> bytes:
+    published = record_date(record["published"]).astimezone(HKT)
+    section_name = CRADIO_SECTIONS[record["section"]]
+    jsonld = [
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "publisher": {"@type": "Organization", "name": "商業電台", "url": "https://www.881903.com"},
+            "author": {"@type": "Organization", "name": "商台新聞"},
+            "headline": record["title"],
+            "name": record["title"],
+            "datePublished": published.isoformat(),
+            "mainEntityOfPage": record["url"],
+        },
+        {
+            "@context": "https://schema.org",
+            "@type": "BreadcrumbList",
+            "itemListElement": [
+                {
+                    "@type": "ListItem",
+                    "position": 1,
+                    "name": section_name,
+                    "item": f"https://www.881903.com/news/{record['section']}",
+                },
+                {"@type": "ListItem", "position": 2, "name": record["title"]},
+            ],
+        },
+    ]
+    body = "\n\n".join(
+        "<p>" + "<br>".join(html_escape(line, quote=False) for line in lines) + "</p>"
+        for lines in _paragraphs(record["body"])
+    )
+    return CRADIO_PAGE.format(
+        title=html_escape(record["title"]),
+        section_name=section_name,
+        jsonld=json.dumps(jsonld, ensure_ascii=False).replace("</", "<\\/"),
+        url=html_escape(record["url"]),
+        shown=f"{published:%d.%m.%Y %H:%M}",
+        body=body,
+    ).encode("utf-8")
+
+
+def add_commercial_radio(writer: ManifestWriter) -> None:
+    """Commercial Radio: the CSV rows of cradio.jsonl of the four sections the source lists (not sports)."""
+    data_file = HKNEWS / "cradio.jsonl"
+    per_section: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in _jsonl(data_file):
+        if record["section"] not in CRADIO_SECTIONS:
+            continue
+        per_section[record["section"]].append(record)
+        writer.add(
+            record["url"],
+            "cradio",
+            "generated_page",
+            cradio_page(record),
+            content_type=HTML,
+            generated=True,
+            provenance={**record_provenance(record, data_file), "template": CRADIO_TEMPLATE},
+            note=record_note(record, "Commercial Radio article page")
+            + "; markup of a real rendered page of the site",
+        )
+    for section, records in sorted(per_section.items()):
+        url = f"https://www.881903.com/news/{section}"
+        items = "".join(
+            f'<div class="app-grid__headline"><a href="/news/{section}/{r["url"].rsplit("/", 1)[1]}" '
+            f'class="news-grid__headline"><span>{html_escape(r["title"], quote=False)}</span></a></div>'
+            for r in sorted(records, key=lambda r: _newest_first(feed_entry(r, 0)))
+        )
+        writer.add(
+            url,
+            "cradio",
+            "listing",
+            CRADIO_LISTING.format(section_name=CRADIO_SECTIONS[section], items=items).encode("utf-8"),
+            content_type=HTML,
+            generated=True,
+            provenance={"derived_from": _rel(data_file), "template": CRADIO_TEMPLATE},
+            note="regenerated: no real copy of this section listing exists (a Vue app); links to the records of "
+            "the section (2 days of CSV rows of wusiuyu/hknews cradio_db.csv, Sep and Nov 2025) in the markup "
+            "of the real page's next-news links",
+        )
 
 
 def main() -> None:

@@ -64,9 +64,20 @@ ITEM_FIELDS = (
 
 def validate_item(item: dict[str, Any]) -> list[str]:
     """Reasons an item cannot be stored; empty when it is fine."""
+    from urllib.parse import urlsplit
+
     problems = [
         f"missing {name}" for name in ("url", "canonical_url", "source", "fetched_at") if not item.get(name)
     ]
+    for name in ("url", "canonical_url"):
+        value = str(item.get(name) or "")
+        try:
+            parts = urlsplit(value.strip())
+            ok = parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+        except ValueError:
+            ok = False
+        if value and not ok:
+            problems.append(f"{name} is not an http(s) URL: {value[:80]!r}")
     if not (item.get("title") or item.get("body")):
         problems.append("no title and no body")
     if item.get("language") not in {"en", "zh-Hant", "zh-Hans"}:

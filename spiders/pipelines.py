@@ -30,11 +30,16 @@ class ValidateItemPipeline:
 
 
 class StagingWriterPipeline:
-    """One JSON object per line, flushed per item so a killed crawl keeps what it fetched."""
+    """One JSON object per line, flushed per item so a killed crawl keeps what it fetched.
+
+    Only for the pipeline's own crawls (`HKAI_STAGING_FILE` set by spiders/run.py); a plain
+    `scrapy crawl SOURCE -o FILE` uses Scrapy's feed exports instead.
+    """
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.path = Path(crawler.settings.get("HKAI_STAGING_FILE") or "items.jsonl")
+        staging = crawler.settings.get("HKAI_STAGING_FILE")
+        self.path = Path(staging) if staging else None
         self.handle: IO[str] | None = None
 
     @classmethod
@@ -42,15 +47,16 @@ class StagingWriterPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = self.path.open("w", encoding="utf-8")
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = self.path.open("w", encoding="utf-8")
 
     def close_spider(self) -> None:
         if self.handle:
             self.handle.close()
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        assert self.handle is not None
-        self.handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-        self.handle.flush()
+        if self.handle is not None:
+            self.handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+            self.handle.flush()
         return item

@@ -3,7 +3,10 @@
 The spiders run unchanged in replay mode: only the download handler differs, and it sends each
 request here as `GET /fetch?url=<original URL>`. The server speaks real HTTP (status codes,
 ETag / Last-Modified with 304, redirects, charsets), so the crawl exercises Scrapy's whole
-middleware stack. Manifest entries can also describe faults (status, redirect, delay) for tests.
+middleware stack. Manifest entries can also describe faults for tests: any `status`, a redirect
+(`location`), a `delay` in seconds before answering, and `hang` (the headers are sent, the body
+never is, until the server stops). Every request is kept in `ReplayServer.access_log` with its
+arrival time, so tests can measure what a crawl really did (e.g. the spacing of its requests).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import hashlib
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,6 +35,17 @@ class SnapshotEntry:
     location: str | None = None
     delay: float = 0.0
     last_modified: float | None = None
+    hang: bool = False
+
+
+@dataclass(frozen=True)
+class Access:
+    """One request as the server saw it: arrival time (time.monotonic and wall clock), URL, answer."""
+
+    monotonic: float
+    at: float
+    url: str
+    status: int = field(default=0, compare=False)
 
 
 class Snapshot:
@@ -54,6 +68,7 @@ class Snapshot:
                     location=record.get("location"),
                     delay=float(record.get("delay", 0.0)),
                     last_modified=record.get("last_modified"),
+                    hang=bool(record.get("hang", False)),
                 )
             except KeyError as exc:
                 raise ValueError(f"{manifest}:{line_no}: missing {exc}") from exc
@@ -75,7 +90,9 @@ class Snapshot:
             return self._bodies[entry.file]
 
 
-def _handler_for(snapshot: Snapshot) -> type[BaseHTTPRequestHandler]:
+def _handler_for(
+    snapshot: Snapshot, access_log: list[Access], stopping: threading.Event
+) -> type[BaseHTTPRequestHandler]:
     class ReplayHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "hkai-replay/1"
@@ -96,14 +113,25 @@ def _handler_for(snapshot: Snapshot) -> type[BaseHTTPRequestHandler]:
             self.do_GET()
 
         def do_GET(self) -> None:
+            arrived, arrived_at = time.monotonic(), time.time()
             query = parse_qs(urlsplit(self.path).query)
             original = (query.get("url") or [""])[0]
             entry = snapshot.lookup(original) if original else None
+            access_log.append(Access(arrived, arrived_at, original, entry.status if entry else 404))
             if entry is None:
                 self._send(404, {"Content-Type": "text/plain"}, b"not in snapshot")
                 return
             if entry.delay:
-                time.sleep(entry.delay)
+                stopping.wait(entry.delay)
+            if entry.hang:  # headers promise a body that never comes, until the server stops
+                self.send_response(entry.status)
+                self.send_header("Content-Type", entry.content_type)
+                self.send_header("Content-Length", str(max(1, len(snapshot.body(entry)))))
+                self.end_headers()
+                self.wfile.flush()
+                stopping.wait()
+                self.close_connection = True
+                return
             if entry.location:
                 self._send(entry.status or 301, {"Location": entry.location})
                 return
@@ -125,19 +153,24 @@ class ReplayServer:
 
     def __init__(self, root: Path, port: int = 0):
         self.snapshot = Snapshot(root)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self.snapshot))
+        self.access_log: list[Access] = []
+        self._stopping = threading.Event()
+        self.httpd = ThreadingHTTPServer(
+            ("127.0.0.1", port), _handler_for(self.snapshot, self.access_log, self._stopping)
+        )
         self.httpd.daemon_threads = True
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="hkai-replay", daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
 
     def __enter__(self) -> ReplayServer:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stopping.set()  # releases delayed and hanging answers
         self.httpd.shutdown()
         self.httpd.server_close()

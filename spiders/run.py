@@ -58,7 +58,8 @@ def crawl_here(
 
 @dataclass
 class CrawlResult:
-    """A finished crawl: where its items are, its counters (not yet judged) and its feed validators."""
+    """A finished crawl: where its items are, its counters (not yet judged), its feed validators, and
+    its article pages that failed (to retry later) or settled (failed before, now stored or skipped)."""
 
     source: str
     items_path: Path
@@ -66,6 +67,8 @@ class CrawlResult:
     returncode: int | None
     log_path: Path
     validators: dict[str, dict[str, str]] = field(default_factory=dict)
+    failed_pages: list[dict[str, Any]] = field(default_factory=list)
+    settled_pages: list[str] = field(default_factory=list)
 
 
 def crawl_source(
@@ -75,7 +78,7 @@ def crawl_source(
     state: dict[str, Any] | None = None,
     start_urls: list[str] | None = None,
     env: dict[str, str] | None = None,
-    timeout_s: int = 3600,
+    timeout_s: float = 3600,
 ) -> CrawlResult:
     """Run one crawl in a child process (the parent side), then read its items and stats.
 
@@ -103,7 +106,16 @@ def crawl_source(
     health.process_problem = _process_problem(returncode, stats_path.exists(), log_path, timeout_s)
     validators = dict(stats.get("hkai/validators", {}))
     items_path = out_dir / f"{source_name}.jsonl"
-    return CrawlResult(source_name, items_path, health, returncode, log_path, validators)
+    return CrawlResult(
+        source_name,
+        items_path,
+        health,
+        returncode,
+        log_path,
+        validators,
+        failed_pages=list(stats.get("hkai/failed_pages", [])),
+        settled_pages=list(stats.get("hkai/settled_pages", [])),
+    )
 
 
 def _run_child(
@@ -113,7 +125,7 @@ def _run_child(
     start_urls: list[str] | None,
     env: dict[str, str] | None,
     log_path: Path,
-    timeout_s: int,
+    timeout_s: float,
 ) -> int | None:
     """`python -m spiders.run SOURCE` with its output in `log_path`; None when it timed out."""
     command = [sys.executable, "-m", "spiders.run", source_name, "--out", str(out_dir)]
@@ -136,9 +148,11 @@ def _run_child(
     return completed.returncode
 
 
-def _process_problem(returncode: int | None, wrote_stats: bool, log_path: Path, timeout_s: int) -> str | None:
+def _process_problem(
+    returncode: int | None, wrote_stats: bool, log_path: Path, timeout_s: float
+) -> str | None:
     if returncode is None:
-        return f"crawl process timed out after {timeout_s} s and was killed"
+        return f"crawl process timed out after {timeout_s:g} s and was killed"
     if not wrote_stats:
         tail = log_path.read_text(encoding="utf-8", errors="replace")[-600:]
         return f"crawl process failed (exit {returncode}): {tail}"

@@ -33,6 +33,9 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 CLOSESPIDER_TIMEOUT = 1800
 
 DOWNLOADER_MIDDLEWARES = {
+    # robots.txt per RFC 9309: a 5xx or unreachable robots.txt disallows the host (Scrapy's allows all)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.middlewares.RobotsTxtMiddleware": 100,
     "spiders.middlewares.BotWallMiddleware": 590,
     "spiders.middlewares.CrawlDelayMiddleware": 120,
 }
@@ -45,3 +48,9 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = _SETTINGS.scrapy_log_level
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+# Replay mode also for a plain `scrapy crawl SOURCE`: downloads go to the loopback replay server.
+if _SETTINGS.crawl_mode == "replay":
+    from spiders.fetch_mode import REPLAY_SCRAPY_SETTINGS
+
+    globals().update(REPLAY_SCRAPY_SETTINGS)

@@ -18,7 +18,10 @@ _CJK_DATE = re.compile(
     r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*(?:星期|週|周)[一二三四五六日天])?"
 )
 _TIME = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?")
-_RELATIVE_TODAY = re.compile(r"^\s*(今日|今天|Today)\s*(\d{1,2})[:：](\d{2})", re.IGNORECASE)
+_RELATIVE_TODAY = re.compile(
+    r"^\s*(今日|今天|Today|昨日|昨天|Yesterday)\s*(\d{1,2})[:：](\d{2})", re.IGNORECASE
+)
+_YESTERDAY = {"昨日", "昨天", "yesterday"}
 _RELATIVE_AGO = re.compile(r"^\s*(\d+)\s*(分鐘|分钟|小時|小时|天|日)前")
 _HKT_STAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})\s+HKT\s+(\d{1,2}):(\d{2})")
 # GIA press releases end with "Ends/Tuesday, January 7, 2020 Issued at HKT 17:12"
@@ -84,7 +87,8 @@ def parse_date(text: object, *, reference: datetime | None = None) -> datetime |
         day = datetime.strptime(match.group(1), "%B %d, %Y")
         return day.replace(hour=int(match.group(2)), minute=int(match.group(3)), tzinfo=HKT)
     if match := _RELATIVE_TODAY.match(raw):
-        return ref.replace(hour=int(match.group(2)), minute=int(match.group(3)), second=0, microsecond=0)
+        day = ref - timedelta(days=1) if match.group(1).lower() in _YESTERDAY else ref
+        return day.replace(hour=int(match.group(2)), minute=int(match.group(3)), second=0, microsecond=0)
     if match := _RELATIVE_AGO.match(raw):
         amount, unit = int(match.group(1)), match.group(2)
         delta = {"分鐘": "minutes", "分钟": "minutes", "小時": "hours", "小时": "hours"}.get(unit, "days")

@@ -1,26 +1,35 @@
-"""Tagging quality on the labelled sets in tests/data/tagging/ (dev = tuned on, test = held out).
+"""Tagging quality on the labelled sets in tests/data/tagging/ (dev = tuned and trained on; test, test2
+= held out; blind = read only when asked for with `--split blind`).
 
 Relevance: precision/recall/F1 of `relevant`. Entities: a predicted entity is correct when one of
 its mentions matches a labelled mention (compared after folding case, width and script); a
-labelled entity is found when any of its mentions is covered by a prediction. Sectors and themes:
-micro-averaged over (item, label) pairs, plus per-label figures.
+labelled entity is found when any of its mentions is covered by a prediction. Typed entities: the
+same, and the types must agree too. New-name candidates (entities without a KB id, from
+`transforms.names`): how many match a labelled entity. Sectors and themes: micro-averaged over
+(item, label) pairs, plus per-label figures.
 
-Run: `python -m transforms.eval_tag [dev|test|test2|heldout]`.
+`--mode rules|learned|hybrid` picks the tagger (default: hybrid, the tagger's default); `--mode all`
+prints the three side by side. On dev, `learned` and `hybrid` are cross-validated: each item is
+tagged by models trained without its fold (`transforms.train.cross_validated_outputs`), since the
+checked-in model was trained on all of dev.
+
+Run: `python -m transforms.eval_tag [dev|test|test2|heldout] [--mode MODE]`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from config.settings import REPO_ROOT
-from transforms.tagging import default_tagger
+from transforms.learned import MODES, ModelError, load_model
+from transforms.tagging import Tagger
 from transforms.text import fold
+from transforms.train import DATA, SPLIT_GLOBS, TRAINING_SPLIT, cross_validated_outputs, load_split
 
-DATA = REPO_ROOT / "tests" / "data" / "tagging"
+SUMMARY = ("relevance", "entities", "entities_typed", "candidates", "sectors", "themes")
 
 
 def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
@@ -30,36 +39,56 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
 
 
-def evaluate(items: list[dict[str, Any]]) -> dict[str, Any]:
-    tagger = default_tagger()
-    counts: dict[str, Counter[str]] = {
-        "relevance": Counter(),
-        "entities": Counter(),
-        "sectors": Counter(),
-        "themes": Counter(),
-    }
+def tag_all(items: Sequence[dict[str, Any]], tagger: Tagger) -> list[dict[str, Any]]:
+    return [tagger.tag(i.get("title"), i.get("body"), i.get("language")).as_output() for i in items]
+
+
+def outputs_for(items: Sequence[dict[str, Any]], split: str, mode: str, tagger: Tagger) -> list[dict[str, Any]]:
+    """The tagger's outputs in `mode`; on the training split the learned modes are cross-validated."""
+    if mode == "rules":
+        return tag_all(items, tagger.using(None))
+    if split == TRAINING_SPLIT:
+        return cross_validated_outputs(items, mode, tagger.using(None))
+    return tag_all(items, tagger.using(load_model(mode)))
+
+
+def evaluate(items: Sequence[dict[str, Any]], outputs: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Scores of `outputs` (one `hkai tag` output per item; default: the default tagger's)."""
+    if outputs is None:
+        outputs = tag_all(items, Tagger())
+    counts: dict[str, Counter[str]] = {name: Counter() for name in SUMMARY}
     per_label: dict[str, Counter[str]] = {}
     per_type: dict[str, Counter[str]] = {}
-    for item in items:
-        result = tagger.tag(item.get("title"), item.get("body"), item.get("language")).as_output()
+    for item, result in zip(items, outputs, strict=True):
         gold, pred = bool(item["relevant"]), bool(result["relevant"])
         counts["relevance"]["tp" if gold and pred else "fp" if pred else "fn" if gold else "tn"] += 1
 
         labelled = [(e, {fold(m) for m in e.get("mentions", [])}) for e in item.get("entities", [])]
         all_gold = set().union(*(m for _, m in labelled)) if labelled else set()
         found: set[int] = set()
+        found_typed: set[int] = set()
         for entity in result["entities"]:
             mentions = {fold(m) for m in entity["mentions"]}
             hit = mentions & all_gold
             counts["entities"]["tp" if hit else "fp"] += 1
             per_type.setdefault(entity["type"], Counter())["tp" if hit else "fp"] += 1
-            for index, (_, gold_mentions) in enumerate(labelled):
+            typed_hit = False
+            for index, (gold_entity, gold_mentions) in enumerate(labelled):
                 if mentions & gold_mentions:
                     found.add(index)
+                    if gold_entity.get("type") == entity["type"]:
+                        found_typed.add(index)
+                        typed_hit = True
+            counts["entities_typed"]["tp" if typed_hit else "fp"] += 1
+            if entity.get("kb_id") is None:  # a new-name candidate: precision only
+                counts["candidates"]["tp" if hit else "fp"] += 1
+                counts["candidates"]["typed" if typed_hit else "untyped"] += 1
         for index, (entity, _) in enumerate(labelled):
             if index not in found:
                 counts["entities"]["fn"] += 1
                 per_type.setdefault(entity.get("type", "?"), Counter())["fn"] += 1
+            if index not in found_typed:
+                counts["entities_typed"]["fn"] += 1
 
         for kind in ("sectors", "themes"):
             gold_labels, pred_labels = set(item.get(kind) or []), set(result[kind])
@@ -74,36 +103,25 @@ def evaluate(items: list[dict[str, Any]]) -> dict[str, Any]:
                 counts[kind][key] += 1
                 per_label.setdefault(f"{kind[:-1]}:{label}", Counter())[key] += 1
     report: dict[str, Any] = {name: prf(c["tp"], c["fp"], c["fn"]) for name, c in counts.items()}
+    candidates = counts["candidates"]
+    report["candidates"] = {
+        "count": candidates["tp"] + candidates["fp"],
+        "precision": report["candidates"]["precision"],
+        "typed_precision": candidates["typed"] / max(1, candidates["tp"] + candidates["fp"]),
+    }
     report["per_label"] = {k: prf(c["tp"], c["fp"], c["fn"]) for k, c in sorted(per_label.items())}
     report["entity_types"] = {k: prf(c["tp"], c["fp"], c["fn"]) for k, c in sorted(per_type.items())}
     report["items"] = len(items)
     return report
 
 
-# Which files make each split: dev is tuned on; test and test2 are held out (test2 was labelled
-# without seeing the tagger, after the tuning described in the README).
-SPLITS = {
-    "dev": ("dev.jsonl", "dev_more.jsonl"),
-    "test": ("test.jsonl",),
-    "test2": ("test2.jsonl",),
-    "heldout": ("test.jsonl", "test2.jsonl"),
-}
-
-
 def load(split: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    for name in SPLITS[split]:
-        path = DATA / name
-        if path.exists():
-            items += [
-                json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-            ]
-    return items
+    return load_split(split)
 
 
 def table(report: dict[str, Any]) -> str:
     lines = ["| label | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
-    for name in ("relevance", "entities", "sectors", "themes"):
+    for name in ("relevance", "entities", "entities_typed", "sectors", "themes"):
         r = report[name]
         lines.append(
             f"| **{name}** | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} |"
@@ -112,20 +130,57 @@ def table(report: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} |"
         )
+    c = report["candidates"]
+    lines.append(
+        f"\nNew-name candidates (`transforms.names`, no KB id): {c['count']}, precision {c['precision']:.3f} "
+        f"(typed {c['typed_precision']:.3f}): the share that match a labelled entity."
+    )
+    return "\n".join(lines)
+
+
+def comparison(reports: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| mode | relevance F1 | entity F1 | typed entity F1 | sector F1 | theme F1 |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for mode, r in reports.items():
+        lines.append(
+            f"| {mode} | {r['relevance']['f1']:.3f} | {r['entities']['f1']:.3f} | "
+            f"{r['entities_typed']['f1']:.3f} | {r['sectors']['f1']:.3f} | {r['themes']['f1']:.3f} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("split", nargs="?", default="heldout", choices=sorted(SPLITS))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    public = sorted(s for s in SPLIT_GLOBS if s != "blind")
+    parser.add_argument("split", nargs="?", choices=public, help="default: heldout")
+    parser.add_argument("--split", dest="named_split", choices=sorted(SPLIT_GLOBS), help="the only way to run blind")
+    parser.add_argument("--mode", default="hybrid", choices=[*MODES, "all"])
     args = parser.parse_args(argv)
-    items = load(args.split)
+    if args.split and args.named_split and args.split != args.named_split:
+        parser.error("two different splits given")
+    split = args.named_split or args.split or "heldout"
+    items = load_split(split)
     if not items:
-        print(f"no labelled data for {args.split} in {DATA}", file=sys.stderr)
+        print(f"no labelled data for {split} in {DATA}", file=sys.stderr)
         return 2
-    report = evaluate(items)
-    print(f"{args.split}: {report['items']} items")
-    print(table(report))
+    modes = list(MODES) if args.mode == "all" else [args.mode]
+    tagger = Tagger(mode="rules")
+    reports: dict[str, dict[str, Any]] = {}
+    for mode in modes:
+        try:
+            reports[mode] = evaluate(items, outputs_for(items, split, mode, tagger))
+        except ModelError as error:
+            print(f"{mode}: {error}", file=sys.stderr)
+            return 2
+    cv = " (learned, hybrid: 5-fold cross-validation within dev)" if split == TRAINING_SPLIT else ""
+    print(f"{split}: {len(items)} items{cv}")
+    if len(reports) > 1:
+        print(comparison(reports))
+    else:
+        print(f"mode: {modes[0]}")
+        print(table(reports[modes[0]]))
     return 0
 
 

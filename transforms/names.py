@@ -21,7 +21,13 @@ _EN_SAID = re.compile(
 _EN_NOT_PERSON = re.compile(
     r"\b(?:Hong|Kong|China|Chinese|Government|Department|Bureau|Authority|Council|University|Company|Bank|"
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
-    r"August|September|October|November|December|The|This|That)\b"
+    r"August|September|October|November|December|The|This|That|"
+    # airlines, outlets, bodies and places named like a person ("Air India said")
+    r"Air|Airlines?|Airways|Airport|India|Indian|Japan|Korea|Singapore|Macau|Macao|Taiwan|Beijing|Shanghai|"
+    r"Shenzhen|America|American|British|Britain|Europe|European|United|States|National|International|"
+    r"Police|News|Times|Post|Daily|Press|Agency|Group|Holdings|Securities|Capital|Ministry|Commission|"
+    r"Committee|Office|Court|Hospital|School|College|Institute|Association|Exchange|Observatory|"
+    r"Cyberport|Google|Microsoft|Apple|Amazon|Nvidia|OpenAI|Alibaba|Tencent|Baidu|Huawei)\b"
 )
 _EN_TITLE_WORDS = ("Mr", "Ms", "Dr", "Prof", "Secretary", "Chair")
 _EN_SAID_WORDS = (" said", " says", " told", " added", " noted", " explained", "according to ")
@@ -37,7 +43,7 @@ _SURNAMES = (
     "武康賈鄒熊陸郝段陶姜崔單翟屈祝左卓藍古貝歐司"
 )
 _ZH_VERB = re.compile(
-    rf"([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|亦|又|則|更)?(?:表示|指出|指|稱|說|認為|強調|透露)"
+    rf"([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|亦|又|則|更)?(?:表示|指出|指(?![數引標揮定南示令紋])|稱|說|認為|強調|透露)"
 )
 _ZH_TITLE = re.compile(
     rf"(?:局長|署長|處長|主席|行政總裁|總裁|教授|博士|校長|議員|專員|總監|創辦人|總工程師|工程師|總經理|經理|董事|"
@@ -56,6 +62,15 @@ _ZH_NOT_ORG = re.compile(
     r"[和及與的在等或並兩三四五六七八九十多各所間家個名位項]|業務|部門|本地|全港|多間|不同|有關|相關"
 )
 _NOT_A_NAME = re.compile(r"(?:表示|指出|稱|說|認為|今日|昨日|政府|香港|局長|主席)")
+# A given name holds no function word: "程被" in 過程被稱 is a word ending, a passive and a verb;
+# "周時表示" is "said at the week".
+_NOT_IN_GIVEN_NAME = re.compile(r"[被是在也就都會將已要曾並對把於為與和及或的了着著所這那其此該但而則最時]")
+# Ordinary words whose second character is a surname: the "name" in 如何清晰指 starts inside 如何.
+_WORDS_ENDING_IN_A_SURNAME = frozenset(
+    "如何 任何 為何 幾何 從何 過程 工程 課程 流程 議程 進程 全程 行程 歷程 療程 日程 規程 里程 章程 路程 專程 "
+    "啟程 方程 航程 回程 射程 前程 遠程 教程 賽程 單程 雙程 雙方 對方 各方 一方 官方 警方 地方 多方 校方 資方 "
+    "公司 上司 大陸 內陸 著陸 登陸".split()
+)
 
 
 def find_candidates(
@@ -64,38 +79,47 @@ def find_candidates(
     """Person and organisation names found by pattern and absent from `known` (folded KB forms)."""
     known = known or set()
     text = f"{title}\n\n{body}"
-    found: dict[tuple[str, str], int] = {}
+    # each name with the offsets where it was found: one mention matched by two patterns
+    # ("主席陳錦榮表示": the title and the verb pattern) counts once
+    found: dict[tuple[str, str], set[int]] = {}
 
-    def keep(name: str, kind: str) -> None:
-        name = name.strip()
-        if len(name) < 2 or fold(name) in known or name in _ZH_STOP:
+    def keep(name: str, kind: str, start: int) -> None:
+        stripped = name.strip()
+        if len(stripped) < 2 or fold(stripped) in known or stripped in _ZH_STOP:
             return
-        found[(name, kind)] = found.get((name, kind), 0) + 1
+        found.setdefault((stripped, kind), set()).add(start + name.index(stripped[0]))
 
     # cheap substring checks first: most articles have no English title or reporting verb at all
     if any(word in text for word in _EN_TITLE_WORDS):
         for match in _EN_TITLED.finditer(text):
-            keep(match.group(1), "person")
+            if not _EN_NOT_PERSON.search(match.group(1)):
+                keep(match.group(1), "person", match.start(1))
     if any(word in text for word in _EN_SAID_WORDS):
         for match in _EN_SAID.finditer(text):
-            name = match.group(1) or match.group(2)
-            if not _EN_NOT_PERSON.search(name):
-                keep(name, "person")
+            group = 1 if match.group(1) else 2
+            if not _EN_NOT_PERSON.search(match.group(group)):
+                keep(match.group(group), "person", match.start(group))
     byline = _EN_BYLINE.match(body)
     if byline:
-        keep(byline.group(1), "person")
+        keep(byline.group(1), "person", len(title) + 2 + byline.start(1))
     for match in _EN_ORG.finditer(text) if organisations else ():
         name = match.group(1)
-        if not name.startswith(("The ", "In ", "On ", "At ")):
-            keep(name, "organisation")
+        # a name is more than a place or a verb before the suffix ("Hong Kong AI", "Accelerate AI")
+        if not name.startswith(("The ", "In ", "On ", "At ", "Accelerate ", "Hong Kong AI", "China AI")):
+            keep(name, "organisation", match.start(1))
     for regex in (_ZH_VERB, _ZH_TITLE):
         for match in regex.finditer(text):
-            name = match.group(1)
-            if not _NOT_A_NAME.search(name):
-                keep(name, "person")
+            name, start = match.group(1), match.start(1)
+            if (
+                _NOT_A_NAME.search(name)
+                or _NOT_IN_GIVEN_NAME.search(name, 1)
+                or text[max(0, start - 1) : start + 1] in _WORDS_ENDING_IN_A_SURNAME
+            ):
+                continue
+            keep(name, "person", start)
     for match in _ZH_ORG.finditer(text) if organisations else ():
         name = re.sub(r"^(?:與|和|及|由|在|於|向|為|指|據|聯同|包括)", "", match.group(1))
         if not _ZH_NOT_ORG.search(name):
-            keep(name, "organisation")
-    ranked = sorted(found.items(), key=lambda kv: -kv[1])[:limit]
-    return [{"name": name, "type": kind, "count": count} for (name, kind), count in ranked]
+            keep(name, "organisation", match.end(1) - len(name))
+    ranked = sorted(found.items(), key=lambda kv: -len(kv[1]))[:limit]
+    return [{"name": name, "type": kind, "count": len(starts)} for (name, kind), starts in ranked]

@@ -35,23 +35,56 @@ _HAS_FULLWIDTH = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")  # ful
 # -- cleaning ------------------------------------------------------------------------------------
 
 
-def clean_text(text: str | None) -> str:
-    """Plain text with paragraphs kept: no tags, entities, control characters or runs of spaces."""
+def clean_text(text: str | None, *, keep_wide_spaces: bool = False) -> str:
+    """Plain text with paragraphs kept: no tags, entities, control characters or runs of spaces.
+
+    Entities are decoded first (twice-escaped feeds included) and tags removed after, so an escaped
+    `&lt;script&gt;` ends up removed rather than stored as a literal tag; script and style elements go
+    with their content, block tags become line breaks, inline tags nothing. `keep_wide_spaces` keeps
+    the full-width space U+3000 as written (titles) instead of collapsing it with other spaces.
+    """
     if not text:
         return ""
     value = text
-    if _LOOKS_HTML.search(value):
-        value = _TAGS.sub(" ", value)
-    if "&" in value:
-        value = html.unescape(value)
+    for _ in range(3):  # "&amp;lt;b&amp;gt;" is two levels deep
+        if "&" not in value or (unescaped := html.unescape(value)) == value:
+            break
+        value = unescaped
+    for _ in range(3):  # "<scr<b>ipt>" becomes a tag once the inner one is gone
+        if "<" not in value:
+            break
+        stripped = re.sub(r"(?is)<(script|style)\b[^>]*>.*?</\1\s*>", " ", value)
+        stripped = re.sub(r"(?s)<!--.*?-->|<![A-Za-z][^>]{0,500}>|<\?[^>]{0,500}\?>", " ", stripped)
+        stripped = re.sub(
+            r"(?i)</?(?:p|div|br|li|ul|ol|h[1-6]|tr|table|blockquote|section|article|header|footer|aside"
+            r"|figure|figcaption|dl|dt|dd|pre|hr|nav|main|form|center)\b[^<>]{0,500}>",
+            "\n",
+            stripped,
+        )
+        stripped = re.sub(
+            r"(?i)</?(?:a|abbr|b|big|cite|code|del|em|font|i|iframe|img|ins|input|label|mark|noscript|object"
+            r"|embed|picture|source|q|s|small|span|strike|strong|sub|sup|time|u|video|audio|svg|button|select"
+            r"|option|textarea|wbr|link|meta|title|head|body|html|base|thead|tbody|tfoot|td|th|col|colgroup"
+            r"|caption|frame|frameset|applet|marquee|canvas|details|summary|template|script|style)\b[^<>]{0,500}>",
+            "",
+            stripped,
+        )
+        if stripped == value:
+            break
+        value = stripped
     value = _CONTROL.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
-    lines = [_SPACES.sub(" ", line).strip() for line in value.split("\n")]
+    value = re.sub("[\u200b\u2060\ufeff]", "", value)  # zero-width spaces and stray byte-order marks
+    spaces = re.compile(r"[ \t\u00a0]+") if keep_wide_spaces else _SPACES
+    lines = [spaces.sub(" ", line).strip(" ") for line in value.split("\n")]
+    if not keep_wide_spaces:
+        lines = [line.strip() for line in lines]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def clean_title(text: str | None) -> str:
-    """A title on one line, without HTML that some feeds leave inside it."""
-    return " ".join(clean_text(text).split())
+    """A title on one line, without markup; a full-width space (U+3000) stays as the outlet wrote it."""
+    cleaned = clean_text(text, keep_wide_spaces=True)
+    return re.sub(r"[ \t\n\u00a0]+", " ", cleaned).strip()
 
 
 # -- script ---------------------------------------------------------------------------------------

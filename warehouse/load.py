@@ -132,7 +132,7 @@ def failed_pages_state(
     """The source's failed pages, by canonical URL, as the spider reads them (see `crawl_state`)."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     failed: dict[str, dict[str, Any]] = {}
-    for row in conn.execute(select(FailedPage).where(FailedPage.source == source)).scalars():
+    for row in conn.execute(select(FailedPage.__table__).where(FailedPage.source == source)).all():
         earlier = row.attempts - (1 if run_id is not None and row.last_run_id == run_id else 0)
         failed[row.canonical_url] = {
             "url": row.url,

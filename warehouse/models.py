@@ -233,8 +233,37 @@ class StagedCrawl(Base):
     staged_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class FailedPage(Base):
+    """An article page that failed, retried on later runs (with backoff) whatever its feed answers.
+
+    The crawl that fails a page writes the row (attempts, next attempt, the feed entry it came
+    from); a crawl that stages the page sets `resolved_run_id`, and that run's load deletes the
+    row in the same transaction as the article, so a killed load loses nothing. After the last
+    attempt `gave_up_at` is set and the page is no longer requested.
+    """
+
+    __tablename__ = "failed_pages"
+    canonical_url: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    first_failed_at: Mapped[datetime] = mapped_column(DateTime)
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    entry: Mapped[dict | None] = mapped_column(JSON)
+    last_run_id: Mapped[str | None] = mapped_column(String(250))
+    resolved_run_id: Mapped[str | None] = mapped_column(String(250), index=True)
+    gave_up_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class DigestDelivery(Base):
-    """Exactly-once record: a digest for (recipient, week) is sent at most once."""
+    """At-most-once ledger: one row per (recipient, week), claimed before any SMTP traffic.
+
+    status: pending → sending (claimed: `attempts` is the claim's fencing token, `claimed_by` /
+    `claimed_at` its owner and time) → sent | retrying (failed before DATA, claimable again) |
+    failed (failed before DATA, retries spent) | unknown (ambiguous: resent only by hand).
+    """
 
     __tablename__ = "digest_deliveries"
     __table_args__ = (UniqueConstraint("recipient", "week_start", name="uq_digest_recipient_week"),)
@@ -247,6 +276,8 @@ class DigestDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 SECTORS = {

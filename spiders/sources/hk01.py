@@ -18,16 +18,30 @@ def _token_line(tokens: Any) -> str:
     return "".join(str(tok.get("content", "")) for tok in tokens if isinstance(tok, dict)).strip()
 
 
+def _is_heading(tokens: Any) -> bool:
+    """A line made only of heading tokens (`h2`, `h3`…), e.g. a cross-head or a gallery's title."""
+    return (
+        isinstance(tokens, list)
+        and bool(tokens)
+        and all(isinstance(tok, dict) and str(tok.get("type", "")).startswith("h") for tok in tokens)
+    )
+
+
 def hk01_blocks_text(blocks: Iterable[Any], teaser: Iterable[Any] = ()) -> str:
     """Paragraphs of an HK01 article as the page shows them: the teaser (the lead paragraphs), then
     the text blocks in order. A "text" or "quote" block holds `htmlTokens` (lines of tokens); a
-    "summary" block holds its paragraphs as plain strings under `summary`."""
-    lines = [_token_line(line) for line in teaser]
+    "summary" block holds its paragraphs as plain strings under `summary`. Headings after the last
+    paragraph title the photo gallery that closes the page, not any text, and are left out."""
+    lines = [(_token_line(line), False) for line in teaser]
     for block in blocks:
         if not isinstance(block, dict) or block.get("blockType") not in HK01_TEXT_BLOCKS:
             continue
-        lines.extend(_token_line(line) for line in block.get("htmlTokens") or block.get("summary") or [])
-    return "\n\n".join(line for line in lines if line)
+        for line in block.get("htmlTokens") or block.get("summary") or []:
+            lines.append((_token_line(line), _is_heading(line)))
+    lines = [(text, heading) for text, heading in lines if text]
+    while lines and lines[-1][1]:
+        lines.pop()
+    return "\n\n".join(text for text, _ in lines)
 
 
 def hk01_next_data(data: dict[str, Any]) -> PayloadArticle | None:
@@ -51,6 +65,11 @@ HK01_RULES = SiteRules(
     title=("h1#articleTitle",),
     authors=("[data-testid=article-author]",),
     next_data=hk01_next_data,
+    # JSON-LD headline may carry the channel ("…｜數碼生活") or a live page's first headline
+    prefer_page_title=True,
+    title_suffixes=("｜香港01", "| 香港01", " | 香港01"),
+    # text blocks that only point at the media below: "▼點擊下圖看現場直播▼", "↓↓大埔宏福苑發生五級火↓↓"
+    drop_paragraphs=(r"^[▼↓⬇]+.*[▼↓⬇]+$",),
 )
 
 

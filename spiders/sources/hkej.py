@@ -22,6 +22,11 @@ class HkejInstant(ListingArticleSpider):
             date=("p.info span.date", "span.date"),
             authors=("p.info span.author",),
             title_suffixes=(" - 信報網站 hkej.com",),
+            # og:title "信報即時新聞 - 時事脈搏 - {headline} - 信報網站 hkej.com"
+            title_strip=(r"^信報即時新聞\s*-+\s*(\S+\s+-\s+)?",),
+            # JSON-LD datePublished is the right day at 05:00 for every article; the page shows the
+            # minute ("今日 15:23", "昨日 19:11") while the article is recent
+            structured_day_only=True,
         ),
         notes="Flagged anti-crawler by RSSHub (cookies from the listing page); expect blocks live.",
     )

@@ -9,6 +9,8 @@ RTHK_RULES = SiteRules(
     # the site's font-size script wraps every run of text in <font my="my">
     unwrap=("font[my=my]",),
     title_suffixes=(" - RTHK",),
+    # English stories that were updated end with a rule and "Last updated: 2025-11-26 HKT 20:34"
+    drop_paragraphs=(r"^[_\-=]{5,}$", r"^Last updated: \d{4}-\d{2}-\d{2}"),
 )
 
 

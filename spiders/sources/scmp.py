@@ -26,6 +26,17 @@ SCMP_RULES = SiteRules(
     date=("time[data-qa=Article20Date-PublishedDate]",),
     authors=("[data-qa=AuthorNames-AuthorNamesContainer]",),
     next_data=scmp_next_data,
+    # JSON-LD headline carries labels the page shows apart ("Exclusive | Hong Kong contractor …")
+    prefer_page_title=True,
+    title_suffixes=(" | South China Morning Post",),
+    # articleBody (like the page) opens free stories with a subscription notice and ends with credit lines
+    drop_paragraphs=(
+        r"^This story has been made freely available as a public service",
+        r"^(Additional )?[Rr]eporting by ",
+        r"^Click here for the full list",
+        r"^Follow the latest live updates below",
+    ),
+    end_paragraphs=(r"^More from our coverage:?$",),
 )
 
 

@@ -51,23 +51,60 @@ def test_ingest_structure(dagbag) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_digest_structure_and_schedule(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """Mondays 09:00 HKT only: no asset in the schedule, so an ingest run never starts a send."""
+    from airflow.sdk import CronTriggerTimetable
+
     dag = dagbag.dags["hk_ai_weekly_digest"]
     assert set(dag.task_dict) == {"select_week", "render", "send"}
+    assert dag.task_dict["select_week"].downstream_task_ids == {"render"}
     assert dag.task_dict["render"].downstream_task_ids == {"send"}
+    assert isinstance(dag.timetable, CronTriggerTimetable)
     timetable = repr(dag.timetable)
     assert "0 9 * * 1" in timetable and "Asia/Hong_Kong" in timetable
-    assert "x-hkai://warehouse/marts" in timetable  # data-aware on the warehouse asset
+    assert "x-hkai" not in timetable and not dag.timetable.asset_condition
+    assert dag.catchup is False and dag.max_active_runs == 1
+    # a week not loaded yet is waited for: select_week retries for hours, not minutes
+    select = dag.task_dict["select_week"]
+    assert select.retries * select.retry_delay.total_seconds() >= 3 * 3600
+    assert [inlet.uri for inlet in select.inlets] == ["x-hkai://warehouse/marts"]
+
+
+def test_digest_params_are_typed_and_described(dagbag) -> None:  # type: ignore[no-untyped-def]
+    params = dagbag.dags["hk_ai_weekly_digest"].params
+    assert set(params) == {"week", "mode", "recipients"}
+    for name in params:
+        assert params.get_param(name).description
+    week, mode, recipients = (params.get_param(n) for n in ("week", "mode", "recipients"))
+    assert week.value is None and week.schema["format"] == "date" and "string" in week.schema["type"]
+    assert mode.value == "send" and mode.schema["enum"] == ["send", "dry-run"]
+    assert recipients.value == [] and recipients.schema["type"] == "array"
+    assert week.resolve("2025-11-24") == "2025-11-24" and mode.resolve("dry-run") == "dry-run"
+    from airflow.sdk.exceptions import ParamValidationError
+
+    with pytest.raises(ParamValidationError):
+        mode.resolve("spam")
+    with pytest.raises(ParamValidationError):
+        recipients.resolve("a@example.org")
+
+
+def test_the_warehouse_asset_is_declared_once() -> None:
+    from hkai.assets import WAREHOUSE_MARTS
+
+    assert WAREHOUSE_MARTS.uri == "x-hkai://warehouse/marts"
+    for path in DAGS.glob("*.py"):
+        assert "x-hkai://" not in path.read_text(encoding="utf-8"), f"{path.name} declares the asset again"
 
 
 def test_digest_dag_only_wires_the_orchestration_module() -> None:
-    """The digest's decisions live in hkai/weekly_digest.py; the DAG file imports nothing else of ours."""
+    """The digest's decisions live in hkai/weekly_digest.py; the DAG file imports nothing else of
+    ours but the shared asset."""
     import ast
 
     tree = ast.parse((DAGS / "hk_ai_weekly_digest.py").read_text(encoding="utf-8"))
     modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     modules |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
     ours = {m for m in modules if m.split(".")[0] in {"config", "transforms", "warehouse", "digest", "hkai"}}
-    assert ours == {"hkai.weekly_digest"}
+    assert ours == {"hkai.weekly_digest", "hkai.assets"}
 
 
 def test_dag_files_import_no_heavy_modules() -> None:
@@ -132,6 +169,12 @@ def test_airflow_dags_test_runs_ingest_on_replay_snapshot(tmp_path: Path) -> Non
     assert digest.returncode == 0 and "state=success" in log, log[-3000:]
     written = sorted((tmp_path / "out" / "digests" / "2025-11-24").glob("*"))
     assert {p.suffix for p in written} >= {".eml", ".html", ".txt"}
+    # the task log points at the files under the output directory, with subjects; no worker paths
+    assert "digests/2025-11-24/analyst-example-org-" in log and "«Hong Kong AI weekly: 2025-W48" in log
+    assert "file://" not in log
+    # the ingest's asset event says what it loaded (read by select_week, for the log)
+    assert "latest warehouse update:" in log and "'articles_loaded':" in log and "'weeks_touched':" in log
+    assert "analyst@example.org: dry run (.eml written)" in log  # no smtp_default: nothing sent
     from digest.preview import chromium_path
 
     if chromium_path():

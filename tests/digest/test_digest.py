@@ -2,121 +2,56 @@
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import datetime
-from email import policy
-from email.parser import BytesParser
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
-from hkai.ingest import prepare_warehouse
+from digest.render import RenderedDigest
+from digest.select import select_content
+from digest.send import build_message, message_id, unsubscribe_targets
 from hkai.weekly_digest import deliver, render_week
+from tests.digest.conftest import WEEK, Relay, crawl_row, load_week
 from tests.paths import REPO
-from transforms.dates import HKT
-from transforms.tagging import default_tagger, tag_record
 from warehouse.db import get_engine
-from warehouse.load import load_articles
-from warehouse.marts import refresh_marts
+from warehouse.marts import mart_table
 
-HOSTILE_TITLE = 'Cyberport AI 超算中心 <script>alert("x")</script> "><img src=x onerror=alert(1)>'
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        self.messages.append(envelope.content)
-        return "250 OK"
+SECTIONS = ("top-stories", "sectors", "entities", "new-names", "spikes", "source-health")
 
 
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_SMTP_DEFAULT",
-        json.dumps(
-            {
-                "conn_type": "smtp",
-                "host": "127.0.0.1",
-                "port": port,
-                "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "digest@hkai.test"},
-            }
-        ),
-    )
-    yield inbox
-    controller.stop()
+def _subscribers(hkai_env: Path, monkeypatch: pytest.MonkeyPatch, yaml_text: str) -> None:
+    path = hkai_env / "subscribers.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    monkeypatch.setenv("HKAI_DIGEST_RECIPIENTS_FILE", str(path))
 
 
-def _load_week(hkai_env: Path) -> None:
-    prepare_warehouse()
-    fetched = datetime(2025, 11, 29, 12, 0, tzinfo=HKT).isoformat()
-    texts = [
-        (
-            HOSTILE_TITLE,
-            "Cyberport said its AI Supercomputing Centre will double computing power for Hong Kong "
-            "start-ups. The HKSAR Government funds the artificial intelligence subsidy scheme.",
-        ),
-        (
-            "金管局推生成式人工智能沙盒第二期",
-            "香港金融管理局今日宣布推出生成式人工智能沙盒，銀行可在沙盒測試人工智能應用，"
-            "以提升風險管理及防範詐騙。",
-        ),
-        (
-            "HKUST opens AI lab for hospitals",
-            "The Hong Kong University of Science and Technology opened an artificial "
-            "intelligence lab with the Hospital Authority to help doctors diagnose patients.",
-        ),
-    ]
-    records = []
-    for n, (title, body) in enumerate(texts):
-        records.append(
-            tag_record(
-                {
-                    "url": f"https://example.org/{n}",
-                    "canonical_url": f"https://example.org/{n}",
-                    "source": "rthk_en",
-                    "language": "en",
-                    "title": title,
-                    "body": body,
-                    "fetched_at": fetched,
-                    "authors": [],
-                    "published_at": datetime(2025, 11, 25 + n, 9, 0, tzinfo=HKT).isoformat(),
-                },
-                default_tagger(),
-            )
-        )
-    assert all(r["relevant"] for r in records), [r["title"] for r in records if not r["relevant"]]
-    load_articles(get_engine(), records, "test-run")
-    refresh_marts(get_engine())
-
-
-def test_digest_is_received_escaped_and_complete(hkai_env: Path, smtp: Inbox) -> None:
-    _load_week(hkai_env)
-    rendered = render_week("2025-11-24")
+def test_digest_is_received_escaped_and_complete(digest_env: Path, relay) -> None:  # type: ignore[no-untyped-def]
+    inbox: Relay = relay()
+    load_week()
+    rendered = render_week(WEEK)
     result = deliver(rendered)
-    assert list(result["deliveries"].values()) == ["sent"]
-    assert len(smtp.messages) == 1
+    assert list(result["deliveries"].values()) == ["sent"] and result["problems"] == []
+    assert len(inbox.messages) == 1
 
-    message = BytesParser(policy=policy.default).parsebytes(smtp.messages[0])
+    message = inbox.parsed()[0]
     assert message["Subject"].startswith("Hong Kong AI weekly: 2025-W48")
     assert message.get_content_type() == "multipart/alternative"
+    assert parsedate_to_datetime(message["Date"]).tzinfo is not None  # RFC 5322 date with its offset
+    assert message["Message-ID"] == message_id("analyst@example.org", date(2025, 11, 24), "digest@hkai.test")
+    unsubscribe = str(message["List-Unsubscribe"]).strip()
+    assert unsubscribe == "<mailto:digest@hkai.test?subject=unsubscribe%20analyst%40example.org>"
+    assert message["List-Unsubscribe-Post"] is None  # one-click needs an https URL (RFC 8058)
+    assert message["Content-Language"] == "en" and "hkai.test" in message["List-Id"]
     text_part = message.get_body(preferencelist=("plain",))
     html_part = message.get_body(preferencelist=("html",))
     assert text_part is not None and html_part is not None
     text, html = text_part.get_content(), html_part.get_content()
     assert "TOP STORIES" in text and "金管局推生成式人工智能沙盒第二期" in text
-    for section in ("top-stories", "sectors", "entities", "new-names", "spikes", "source-health"):
+    assert "Unsubscribe: mailto:digest@hkai.test" in text and 'id="unsubscribe"' in html
+    for section in SECTIONS:
         assert f'id="{section}"' in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert '"><img src=x' not in html and "onerror=alert(1)&gt;" in html.replace("&#34;", '"').replace(
@@ -130,40 +65,194 @@ def test_digest_is_received_escaped_and_complete(hkai_env: Path, smtp: Inbox) ->
     assert Path(rendered["digests"][0]["eml"]).exists() and Path(rendered["digests"][0]["html"]).exists()
 
 
-def test_send_task_twice_sends_once(hkai_env: Path, smtp: Inbox) -> None:
-    _load_week(hkai_env)
-    rendered = render_week("2025-11-24")
-    deliver(rendered)
-    again = deliver(rendered)
-    assert list(again["deliveries"].values()) == ["already sent"]
-    assert len(smtp.messages) == 1
+def test_the_message_id_is_the_same_for_every_copy_of_a_digest(digest_env: Path) -> None:
+    load_week()
+    first = render_week(WEEK)["digests"][0]
+    eml = Path(first["eml"]).read_bytes()
+    again = render_week(WEEK)["digests"][0]
+    assert (
+        re.search(rb"Message-ID: (\S+)", eml)[1]
+        == re.search(  # type: ignore[index]
+            rb"Message-ID: (\S+)", Path(again["eml"]).read_bytes()
+        )[1]
+    )
+    week = date(2025, 11, 24)
+    assert message_id("A@Example.org", week, "x@hkai.test") == message_id(
+        "a@example.org", week, "x@hkai.test"
+    )
+    assert message_id("a@example.org", week, "x@hkai.test") != message_id(
+        "b@example.org", week, "x@hkai.test"
+    )
+    assert message_id("a@example.org", week, "x@hkai.test") != message_id(
+        "a@example.org", date(2025, 12, 1), "x@hkai.test"
+    )
+    assert message_id("a@example.org", week, "Digest <x@news.example.org>").endswith("@news.example.org>")
+
+
+def test_an_https_unsubscribe_url_adds_one_click_post() -> None:
+    targets = unsubscribe_targets(
+        "a+b@example.org", "digest@hkai.test", "https://hkai.example.org/u?e={email}"
+    )
+    assert targets[1] == "https://hkai.example.org/u?e=a%2Bb%40example.org"
+    rendered = RenderedDigest(subject="s", html="<p>x</p>", text="x")
+    message = build_message(
+        rendered,
+        to="a+b@example.org",
+        sender="digest@hkai.test",
+        week_start=date(2025, 11, 24),
+        unsubscribe=targets,
+    )
+    assert message["List-Unsubscribe"].count("<") == 2
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    with pytest.raises(ValueError, match="https"):
+        unsubscribe_targets("a@example.org", "digest@hkai.test", "http://insecure.example.org/u")
 
 
 def test_quiet_week_for_a_filter_that_matches_nothing(
-    hkai_env: Path, smtp: Inbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _load_week(hkai_env)
-    subscribers = hkai_env / "subscribers.yaml"
-    subscribers.write_text(
-        "- {email: legal@example.org, name: Legal desk, sectors: [legal]}\n", encoding="utf-8"
+    digest_env: Path, relay, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    inbox: Relay = relay()
+    load_week()
+    _subscribers(
+        digest_env, monkeypatch, "- {email: legal@example.org, name: Legal desk, sectors: [legal]}\n"
     )
-    monkeypatch.setenv("HKAI_DIGEST_RECIPIENTS_FILE", str(subscribers))
-    rendered = render_week("2025-11-24")
-    deliver(rendered)
-    message = BytesParser(policy=policy.default).parsebytes(smtp.messages[0])
-    html = message.get_body(preferencelist=("html",)).get_content()
-    assert 'id="quiet"' in html and "A quiet week" in html
+    deliver(render_week(WEEK))
+    html = inbox.parsed()[0].get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert 'id="quiet"' in html and "A quiet week" in html and "filters: sectors" in html
 
 
-def test_failed_send_is_reported_and_retry_sends(hkai_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _load_week(hkai_env)
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_SMTP_DEFAULT",
-        json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": 9, "extra": {"disable_tls": True}}),
+def test_filters_narrow_every_section(digest_env: Path) -> None:
+    load_week()
+    engine = get_engine()
+    week = date(2025, 11, 24)
+    everything = select_content(engine, week)
+    # unfiltered, the sections are the marts' rows
+    with engine.connect() as conn:
+        share = mart_table("mart_weekly_sector_share")
+        mart_shares = {
+            r.sector: (r.articles, float(r.share))
+            for r in conn.execute(select(share).where(share.c.week_start == week))
+        }
+        mentions = mart_table("mart_weekly_entity_mentions")
+        mart_entities = {
+            r.entity_id: r.articles
+            for r in conn.execute(select(mentions).where(mentions.c.week_start == week))
+        }
+        new = mart_table("mart_new_entities")
+        mart_new = {
+            r.entity_name: r.articles for r in conn.execute(select(new).where(new.c.week_start == week))
+        }
+    assert {r["sector"]: (r["articles"], r["share"]) for r in everything.sector_share} == mart_shares
+    assert {r["entity_id"]: r["articles"] for r in everything.top_entities} == mart_entities
+    assert {r["entity_name"]: r["articles"] for r in everything.new_entities} == mart_new
+    assert everything.relevant_articles == everything.matched_articles == 3 and not everything.filtered
+
+    chinese = select_content(engine, week, languages={"zh-Hant"})
+    assert [s.title for s in chinese.stories] == ["金管局推生成式人工智能沙盒第二期"]
+    assert chinese.filtered and chinese.matched_articles == 1 and chinese.relevant_articles == 3
+    story_entities = set(chinese.stories[0].entities)
+    assert {e["entity_name"] for e in chinese.top_entities} == story_entities
+    assert {r["sector"] for r in chinese.sector_share} == set(chinese.stories[0].sectors)
+    assert all(r["share"] == 1.0 for r in chinese.sector_share)
+    assert set(chinese.entity_trend) <= story_entities
+    assert {e["entity_name"] for e in chinese.new_entities} < {
+        e["entity_name"] for e in everything.new_entities
+    }
+    assert sum(points[-1][1] for points in chinese.entity_trend.values()) == len(chinese.entity_trend)
+
+
+def test_the_frame_speaks_traditional_chinese(digest_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_week()
+    _subscribers(
+        digest_env,
+        monkeypatch,
+        "- {email: zh@example.org, name: 陳小姐, language: zh-Hant}\n- {email: en@example.org, name: Reader}\n",
     )
-    rendered = render_week("2025-11-24")
-    with pytest.raises(RuntimeError, match="failed to send"):
-        deliver(rendered)
+    zh, en = render_week(WEEK)["digests"]
+    html = Path(zh["html"]).read_text(encoding="utf-8")
+    text = Path(zh["eml"]).with_suffix(".txt").read_text(encoding="utf-8")
+    assert zh["subject"] == "香港人工智能週報：2025-W48（2025年11月24日至11月30日）"
+    assert '<html lang="zh-Hant">' in html
+    for heading in (
+        "焦點新聞",
+        "應用行業",
+        "新聞中的機構與人物",
+        "本週新出現的名字",
+        "新聞來源狀態",
+        "入選原因",
+        "取消訂閱",
+    ):
+        assert heading in html
+    assert "2025年11月24日至11月30日（香港時間）" in html and "香港時間" in text
+    assert re.search(r"11月2[5-7]日（[一二三四五六日]）09:00 香港時間", html)
+    assert "相關度" in html and "Top stories" not in html and "Why included" not in html
+    assert "HKUST opens AI lab for hospitals" in html  # stories stay in their own language
+    eml = Path(zh["eml"]).read_bytes()
+    assert b"Content-Language: zh-Hant" in eml
+    assert "Top stories" in Path(en["html"]).read_text(encoding="utf-8")
+
+
+def test_source_health_covers_the_week_only_with_one_line_reasons(digest_env: Path) -> None:
+    traceback = (
+        "crawl process failed (exit 1): Traceback (most recent call last):\n"
+        '  File "/opt/airflow/hkai/spiders/run.py", line 88, in main\n'
+        "ValueError: secret-token=abc123"
+    )
+    load_week(
+        crawls=[
+            # January: flagged then, fine since; a digest in November must not say so
+            crawl_row("jan", "scmp_tech", datetime(2025, 1, 6, 2, 0), flagged=True, flag_reason="bot wall"),
+            crawl_row("wk1", "hk01_tech", datetime(2025, 11, 25, 2, 0), items=4),
+            crawl_row("wk2", "hk01_tech", datetime(2025, 11, 27, 2, 0), flagged=True, flag_reason=traceback),
+            crawl_row("wk3", "scmp_tech", datetime(2025, 11, 26, 2, 0), items=2),
+            crawl_row("next", "mingpao", datetime(2025, 12, 2, 2, 0), flagged=True, flag_reason="next week"),
+        ]
+    )
+    health = {h["source"]: h for h in select_content(get_engine(), date(2025, 11, 24)).health}
+    assert set(health) == {"hk01_tech", "scmp_tech"}  # rthk_en's load crawl ran after the week
+    assert health["scmp_tech"] == {
+        "source": "scmp_tech",
+        "runs": 1,
+        "items": 2,
+        "flagged_runs": 0,
+        "reason": "",
+    }
+    assert health["hk01_tech"]["flagged_runs"] == 1 and health["hk01_tech"]["runs"] == 2
+    assert health["hk01_tech"]["reason"] == "crawl process failed (exit 1)"
+    digest = render_week(WEEK)["digests"][0]
+    for path in (Path(digest["html"]), Path(digest["eml"]).with_suffix(".txt")):
+        body = path.read_text(encoding="utf-8")
+        assert "crawl process failed (exit 1)" in body
+        assert "Traceback" not in body and "/opt/airflow" not in body and "abc123" not in body
+        assert "bot wall" not in body and "next week" not in body
+
+
+def test_addresses_that_slug_alike_get_their_own_files_and_digests(
+    digest_env: Path, relay, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    inbox: Relay = relay()
+    load_week()
+    _subscribers(
+        digest_env,
+        monkeypatch,
+        "- {email: a.b@example.org}\n- {email: a-b@example.org}\n- {email: A.B@example.org}\n",
+    )
+    rendered = render_week(WEEK)
+    assert [d["recipient"] for d in rendered["digests"]] == ["a.b@example.org", "a-b@example.org"]
+    emls = {d["eml"] for d in rendered["digests"]}
+    assert len(emls) == 2
+    assert deliver(rendered)["deliveries"] == {"a.b@example.org": "sent", "a-b@example.org": "sent"}
+    assert sorted(str(m["To"]) for m in inbox.parsed()) == ["a-b@example.org", "a.b@example.org"]
+
+
+def test_a_dry_run_sends_nothing_and_records_nothing(digest_env: Path, relay) -> None:  # type: ignore[no-untyped-def]
+    inbox: Relay = relay()
+    load_week()
+    result = deliver(render_week(WEEK), send=False)
+    assert list(result["deliveries"].values()) == ["dry run (.eml written)"] and inbox.messages == []
+    from digest import deliveries
+
+    assert deliveries.rows(get_engine()) == []
 
 
 def test_digest_renders_in_headless_chromium(hkai_env: Path) -> None:
@@ -173,8 +262,8 @@ def test_digest_renders_in_headless_chromium(hkai_env: Path) -> None:
         if __import__("os").environ.get("CI"):
             pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
         pytest.skip("Chromium not installed (apt-get install chromium)")
-    _load_week(hkai_env)
-    rendered = render_week("2025-11-24")
+    load_week()
+    rendered = render_week(WEEK)
     eml = Path(rendered["digests"][0]["eml"])
     report = screenshot(eml, hkai_env / "out" / "digest.png")
     assert set(EXPECTED_SECTIONS) <= set(report.sections)

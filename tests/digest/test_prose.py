@@ -30,3 +30,24 @@ def test_outlet_and_time_labels() -> None:
     assert outlet_name("RTHK English news (local, finance): AI") == "RTHK English news"
     assert published_label(datetime(2025, 11, 25, 1, 0)) == "Tue 25 Nov 09:00 HKT"  # stored as naive UTC
     assert published_label(None) == ""
+
+
+def test_a_crawl_flag_reads_as_one_line_without_its_log_tail() -> None:
+    from digest.prose import health_reason
+
+    crashed = (
+        'crawl process failed (exit 1): Traceback (most recent call last):\n  File "/opt/x.py"\nKeyError: k'
+    )
+    assert health_reason(crashed) == "crawl process failed (exit 1)"
+    assert health_reason("feeds/listings yielded 0 entries; 3 response(s) were bot walls or blocks") == (
+        "feeds/listings yielded 0 entries; 3 response(s) were bot walls or blocks"
+    )
+    assert health_reason("first line\nsecond line") == "first line"
+    assert health_reason(None) == "" and len(health_reason("x" * 500)) == 160
+
+
+def test_the_words_in_traditional_chinese() -> None:
+    assert why(["A", "B"], ["finance", "healthcare"], 0.5, language="zh-Hant") == (
+        "機構及人物：A、B；行業：金融、醫療；相關度 0.50"
+    )
+    assert published_label(datetime(2025, 11, 25, 1, 0), "zh-Hant") == "11月25日（二）09:00 香港時間"

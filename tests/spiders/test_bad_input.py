@@ -15,6 +15,10 @@ from tests.paths import SNAPSHOT
 from warehouse.db import get_engine
 from warehouse.models import Article
 
+# Markup and a script element inside a feed title (escaped once more inside the XML)
+HOSTILE_TITLE = "<b>Cyberport</b> &lt;script&gt;alert(1)&lt;/script&gt; AI"
+HOSTILE_URL = "https://www.scmp.com/tech/article/5/hostile-title"
+
 FEEDS = [
     "https://www.scmp.com/rss/36/feed",
     "https://www.scmp.com/rss/325332/feed",
@@ -44,11 +48,11 @@ def bad_snapshot(hkai_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         b"<html><body>" + b"<p>AI in Hong Kong. </p>" * 450_000 + b"</body></html>"
     )
     (bad / "empty.xml").write_bytes(b"")
-    html_title = "<b>Cyberport</b> &lt;script&gt;alert(1)&lt;/script&gt; AI"
     (bad / "feed1.xml").write_bytes(
         _rss(
             [
-                (html_title.replace("<", "&lt;").replace(">", "&gt;"), real_page["url"]),
+                (HOSTILE_TITLE.replace("<", "&lt;").replace(">", "&gt;"), HOSTILE_URL),
+                ("A real headline", real_page["url"]),
                 ("huge", "https://www.scmp.com/tech/article/1/huge"),
                 ("loop", "https://www.scmp.com/tech/article/2/loop"),
                 ("slow", "https://www.scmp.com/tech/article/3/slow"),
@@ -102,6 +106,8 @@ def bad_snapshot(hkai_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             "source": "scmp_tech",
             "kind": "page",
         },
+        # the page has no text, so the item is the feed's own entry: its hostile title reaches the pipeline
+        {"url": HOSTILE_URL, "file": "files/bad/blank.html", "source": "scmp_tech", "kind": "page"},
     ]
     (root / "manifest.jsonl").write_text("\n".join(json.dumps(m) for m in manifest) + "\n")
     monkeypatch.setenv("HKAI_SNAPSHOT_DIR", str(root))
@@ -132,10 +138,14 @@ def test_each_bad_input_is_counted_and_nothing_stored_is_lost(bad_snapshot: Path
     with get_engine().connect() as conn:
         titles = list(conn.execute(select(Article.title).where(Article.source == "scmp_tech")).scalars())
         total = conn.execute(select(func.count()).select_from(Article)).scalar_one()
+        hostile = conn.execute(
+            select(Article.title, Article.extraction).where(Article.url == HOSTILE_URL)
+        ).one_or_none()
     assert total == 4 + 8 + len(titles)  # nothing already stored was lost
-    assert titles and all(
-        "<" not in t for t in titles
-    )  # HTML inside a feed title never reaches the warehouse
+    # the hostile feed title reached the pipeline (the item is the feed entry) and was stored clean:
+    # tags and the script element are gone, the words remain
+    assert hostile == ("Cyberport AI", "feed-fallback"), hostile
+    assert titles and all("<" not in t and "alert" not in t for t in titles)
 
 
 def test_empty_and_huge_inputs_to_the_extractor() -> None:

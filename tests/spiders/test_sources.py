@@ -45,6 +45,7 @@ def _spider(name: str) -> ArticleSpider:
 # Every source researched in research/hk-sources.md: (kind, languages, verified by saved pages).
 EXPECTED_SOURCES = {
     "chinadaily_hk": ("rss", ("en",), False),
+    "cradio": ("listing", ("zh-Hant",), False),
     "cyberport": ("listing", ("en",), False),
     "digital_policy_office": ("rss", ("en",), False),
     "ezone": ("listing", ("zh-Hant",), False),

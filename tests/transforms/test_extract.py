@@ -193,8 +193,8 @@ def test_hk01_payload_reader_gives_the_lead_and_the_text_blocks() -> None:
     # every paragraph is text the page itself shows in its article section
     shown = _squeeze(parse_document(html).cssselect("article#article-content-section")[0].text_content())
     assert all(_squeeze(p) in shown for p in paragraphs)
-    # JSON-LD still comes first for title, date and authors
-    assert result.title == "大埔宏福苑大火災｜消防料風吹雜物致火蔓延7座 內部高溫難上樓"
+    # the page's own headline, with the full-width space the outlet wrote; JSON-LD first for date and authors
+    assert result.title == "大埔宏福苑大火災｜消防料風吹雜物致火蔓延7座\u3000內部高溫難上樓"
     assert (result.published, result.date_method) == (
         datetime(2025, 11, 26, 21, 31, 44, tzinfo=HKT),
         "jsonld",
@@ -231,8 +231,154 @@ def test_site_rules_are_recorded_as_data_with_readers_by_name() -> None:
         "body": ["article#article-content-section", "div.article-grid__content-section"],
         "title": ["h1#articleTitle"],
         "authors": ["[data-testid=article-author]"],
+        "title_suffixes": ["｜香港01", "| 香港01", " | 香港01"],
         "next_data": "spiders.sources.hk01.hk01_next_data",
+        "drop_paragraphs": ["^[▼↓⬇]+.*[▼↓⬇]+$"],
+        "prefer_page_title": True,
     }
     record = get_source("rthk_zh").registry_record()
     assert record["rules"]["unwrap"] == ["font[my=my]"]
     json.dumps(record)  # serialisable as it is
+
+
+# -- trustworthy text: site rules on the regression corpus, generic clean-up, clean order ---------------
+
+REGRESSION = FIXTURES / "regression"
+
+
+def regression_page(file: str) -> tuple[str, str]:
+    entry = next(
+        json.loads(line)
+        for line in (REGRESSION / "MANIFEST.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip() and json.loads(line)["file"] == file
+    )
+    return entry["url"], gzip.decompress((REGRESSION / file).read_bytes()).decode("utf-8")
+
+
+MING_PAO_INSTANT = "mingpao/2216c18e5b33.html.gz"  # "… 被押至新蒲崗元朗馬鞍山調查 (15:34)"
+MING_PAO_PLAYER = ("GliaStudios", "NEXT VIDEO", "PausePlay", "UnmuteMute", "Advertisements", "CANCEL")
+
+
+def test_ming_pao_instant_title_loses_its_clock_which_gives_the_time() -> None:
+    url, html = regression_page(MING_PAO_INSTANT)
+    assert "(15:34)" in parse_document(html).cssselect("hgroup h1")[0].text_content()
+    result = extract_article(html, url, rules=rules_for_url(url))
+    assert result.title == "大埔宏福苑五級火｜3男涉誤殺被捕\u3000被押至新蒲崗元朗馬鞍山調查"
+    assert result.published == datetime(2025, 11, 27, 15, 34, tzinfo=HKT)
+    assert result.date_method == "site:div[itemprop=datePublished]+title-clock"
+
+
+def _moved_player(html: str, how: str) -> str:
+    """The page with its video player taken out of the ad slot it sits in, as other pages serve it."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "lxml")
+    for aside in soup.select("aside.mpadsaside"):
+        aside.unwrap()  # the player now sits straight in the article text
+    if how in {"paragraph", "renamed"}:
+        for player in soup.select("[class*=gliaplayer]"):
+            player.name = "p"  # inside a plain paragraph
+            if how == "renamed":  # and with markup no selector knows: only its text gives it away
+                player["class"] = ["x-video"]
+                for node in player.find_all(True):
+                    node.attrs = {}
+    return str(soup)
+
+
+@pytest.mark.parametrize("how", ["unwrapped", "paragraph", "renamed"])
+def test_ming_pao_player_furniture_goes_whatever_wrapper_it_sits_in(how: str) -> None:
+    url, html = regression_page(MING_PAO_INSTANT)
+    moved = _moved_player(html, how)
+    assert all(
+        word in parse_document(moved).cssselect("article.txt4")[0].text_content() for word in ("GliaStudios",)
+    )
+    result = extract_article(moved, url, rules=rules_for_url(url))
+    assert not [word for word in MING_PAO_PLAYER if word in result.body], result.body[:400]
+    assert result.body.startswith("警方今日（27日）就大埔一宗五級火警拘捕3名男子")
+    assert "相關字詞" not in result.body
+
+
+def test_ming_pao_daily_related_reports_end_the_body_even_without_their_wrapper() -> None:
+    url, html = regression_page("mingpao/0a8fb46c478d.html.gz")
+    stripped = html.replace('id="pnsautornews"', 'id="x"')
+    result = extract_article(stripped, url, rules=rules_for_url(url))
+    assert "日報新聞-相關報道" not in result.body and "(2025-11-28)" not in result.body
+    assert result.body.endswith("查詢電話2851 3822。")
+    assert result.published == datetime(2025, 11, 28, tzinfo=HKT)  # the daily paper gives the date only
+
+
+def test_hkej_placeholder_clock_gives_way_to_the_pages_own_time() -> None:
+    url, html = regression_page("hkej/5760ccd870c3.html.gz")  # JSON-LD 05:00, page "昨日 15:32"
+    result = extract_article(html, url, rules=rules_for_url(url))
+    assert (result.published, result.date_method) == (
+        datetime(2025, 11, 28, 15, 32, tzinfo=HKT),
+        "jsonld+site-clock",
+    )
+    url, html = regression_page("hkej/083a843ca9ee.html.gz")  # the page gives the date only
+    assert (
+        extract_article(html, url, rules=rules_for_url(url)).published.date() == datetime(2025, 11, 27).date()
+    )
+
+
+def test_scmp_headline_label_in_json_ld_is_left_out() -> None:
+    url, html = regression_page("scmp_tech/4f3638e35b95.html.gz")
+    headline = "Contractor was warned over risks a week before deadly fire hit Hong Kong estate"
+    # the label is in JSON-LD only (the first occurrence; the Next.js payload and the page keep the headline)
+    labelled = html.replace(f'"headline":"{headline}"', f'"headline":"Exclusive | {headline}"', 1)
+    assert jsonld_article(parse_document(labelled))["headline"].startswith("Exclusive | ")
+    assert extract_article(labelled, url, rules=SCMP_RULES).title == headline
+    assert extract_article(labelled, url).title == f"Exclusive | {headline}"  # without the rule: JSON-LD
+
+
+def test_full_width_space_in_a_title_is_kept_as_written() -> None:
+    url, html = regression_page("rthk_zh/15831b4c3648.html.gz")
+    assert extract_article(html, url, rules=RTHK_RULES).title == (
+        "宏福苑五級火｜有居民仍未能聯絡親人\u3000多名巿民自發協助整理物資"
+    )
+
+
+def test_escaped_markup_in_a_title_is_removed_not_stored_as_a_tag() -> None:
+    from bs4 import BeautifulSoup
+
+    url, html = regression_page("rthk_zh/15831b4c3648.html.gz")
+    soup = BeautifulSoup(html, "lxml")
+    # the page source now reads "&lt;script&gt;…&amp;amp;…": escaped markup, as double-escaping feeds send
+    soup.select_one("h2.itemTitle").string = "<script>alert(1)</script>AI &amp; <b>HK</b>"
+    page = str(soup)
+    assert "&lt;script&gt;" in page
+    title = extract_article(page, url, rules=RTHK_RULES).title
+    assert title == "AI & HK"
+
+
+def test_clean_text_and_title_unescape_then_strip() -> None:
+    from transforms.text import clean_text, clean_title
+
+    assert clean_title("&lt;script&gt;x()&lt;/script&gt;Headline") == "Headline"  # the script goes whole
+    assert clean_title("<b>Bold</b> &amp;lt;i&amp;gt;news&amp;lt;/i&amp;gt;") == "Bold news"
+    assert clean_title("人工智能\u3000新政策") == "人工智能\u3000新政策"
+    assert clean_text("<p>first</p><p>second &lt;br&gt; line</p>") == "first\n\nsecond\nline"
+    assert clean_text("<style>p{}</style><script>var a=1</script>text") == "text"
+    assert clean_text("x < 5 and y > 2 &amp; z") == "x < 5 and y > 2 & z"
+
+
+def test_bot_check_interstitial_is_not_an_article() -> None:
+    html = gzip.decompress((FIXTURES / "inmedia-cloudflare-challenge.html.gz").read_bytes())
+    with pytest.raises(ExtractionError, match="interstitial"):
+        extract_article(html, "https://www.inmediahk.net/node/1")
+
+
+def test_generic_text_drops_a_repeated_headline_and_follows_the_body_past_an_ad_slot() -> None:
+    sentence = "The council met on Tuesday to discuss the new artificial intelligence rules for banks. "
+    html = (
+        "<html><head><title>AI rules for banks | Example News</title>"
+        '<meta property="og:title" content="AI rules for banks"></head><body>'
+        "<header><nav><a href='/'>Home</a></nav></header><article><h1>AI rules for banks</h1>"
+        '<div class="grid"><div class="body-part">'
+        + "".join(f"<p>{sentence}Part one, paragraph {n}.</p>" for n in range(6))
+        + '</div></div><div class="ad-slot">Advertisement</div><div class="grid"><div class="body-part">'
+        + "".join(f"<p>{sentence}Part two, paragraph {n}.</p>" for n in range(3))
+        + "</div></div></article><footer>About us</footer></body></html>"
+    )
+    body = extract_article(html, "https://example.org/news/ai-rules").body
+    assert not body.startswith("AI rules for banks")
+    assert "Part one, paragraph 0." in body and body.rstrip().endswith("Part two, paragraph 2.")

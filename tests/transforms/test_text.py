@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.paths import DATA, SHARED, SNAPSHOT
+from tests.paths import DATA, FIXTURES, SNAPSHOT
 from transforms.text import (
     clean_text,
     clean_title,
@@ -21,7 +21,7 @@ from transforms.text import (
     to_traditional,
 )
 
-AI_NEWS = SHARED / "fixtures" / "ai-news" / "articles.jsonl"
+AI_NEWS = FIXTURES / "ai-news" / "articles.jsonl"
 # rthk-zh-1832560 (tests/data/tagging/dev*.jsonl, also in ../shared/fixtures/ai-news/articles.jsonl)
 SUN_DONG = "創新科技及工業局局長孫東表示，新田科技城佔地廣，開發需時亦需有序。"
 SUN_DONG_SIMPLIFIED = "创新科技及工业局局长孙东表示，新田科技城占地广，开发需时亦需有序。"

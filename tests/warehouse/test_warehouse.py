@@ -244,18 +244,55 @@ def test_marts_exist_and_agree_with_the_articles(engine) -> None:  # type: ignor
 
 
 def test_killed_load_leaves_no_partial_rows(engine) -> None:  # type: ignore[no-untyped-def]
-    class Killed(BaseException):
-        pass
+    """A load process SIGKILLed after its first chunk of articles and tags was written, uncommitted."""
+    import signal
+    import subprocess
+    import sys
 
-    def records():  # type: ignore[no-untyped-def]
-        yield _record(1)
-        yield _record(2)
-        raise Killed  # the process dies mid-load
+    from tests.paths import REPO
+    from warehouse.models import ArticleSector, ArticleTheme, FeedState
 
-    with pytest.raises(Killed):
-        load_articles(engine, records(), "run-1")
+    die_mid_load = """
+import os, signal, sys
+from sqlalchemy import text
+import warehouse.load as load
+from tests.warehouse.test_warehouse import _record
+from warehouse.db import get_engine
+
+original = load._load_chunk
+def chunk_then_die(conn, records, run_id):
+    result = original(conn, records, run_id)
+    for table in ("articles", "article_entities", "article_sectors", "article_themes"):
+        print(table, conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one(), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # no rollback, no close: the process is gone
+load._load_chunk = chunk_then_die
+validators = {"rthk_en": {"https://rthk.hk/feed.xml": {"etag": "x"}}}
+load.load_articles(get_engine(sys.argv[1]), [_record(n) for n in range(5)], "run-1", validators, chunk_size=3)
+"""
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()  # the child alone holds the database while it writes
+    child = subprocess.run(
+        [sys.executable, "-c", die_mid_load, url],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    written = dict(line.split() for line in child.stdout.splitlines())
+    # the kill landed mid-load: rows were written inside the open transaction...
+    assert {k: int(v) for k, v in written.items()} == {
+        "articles": 3,
+        "article_entities": 3,
+        "article_sectors": 3,
+        "article_themes": 3,
+    }
+    # ...and none of them, nor the feed validators saved at its end, survived it
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(Article)).scalar_one() == 0
+        for model in (Article, ArticleEntity, ArticleSector, ArticleTheme, FeedState):
+            assert conn.execute(select(func.count()).select_from(model)).scalar_one() == 0, model
+    assert load_articles(engine, [_record(n) for n in range(5)], "run-1").articles == 5  # not locked
 
 
 def test_spike_statistic() -> None:

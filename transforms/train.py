@@ -1,0 +1,414 @@
+"""Train the learned tagger models on the development data: `python -m transforms.train` (`make train`).
+
+Only dev data is read: `tests/data/tagging/dev.jsonl` and every `dev_*.jsonl`. The held-out files
+(`test*.jsonl`) and the blind files (`blind*.jsonl`) are never read here; `transforms.eval_tag` runs
+them to report figures.
+
+For each mode (`learned`: text n-grams only; `hybrid`: n-grams and the rules' features) and each
+decision (relevance; each sector and each theme, one-vs-rest):
+
+1. a logistic regression, Platt-calibrated on stratified folds (`CalibratedClassifierCV`,
+   `ensemble=False`: one model fitted on all rows, the sigmoid fitted on its fold predictions);
+2. its threshold: the one with the best F1 on out-of-fold calibrated probabilities (a second
+   cross-validation over the whole of step 1); labels with few examples share one threshold per kind;
+3. a label with fewer than MIN_POSITIVES examples gets no model: the rules decide it (hybrid).
+
+Relevance is learned on every dev article (`learned`) or on those with a strong AI word (`hybrid`,
+whose tagger asks the model only about those); sectors and themes on the relevant dev articles.
+Seeds are fixed and BLAS runs on one thread, so the same data gives the same bytes.
+Cross-validated figures: `python -m transforms.eval_tag dev --mode hybrid` (`cross_validated_outputs`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from config.settings import REPO_ROOT
+from transforms.learned import (
+    MODEL_PATH,
+    KindModel,
+    LabelModel,
+    NgramFeatures,
+    article_text,
+    dump_models,
+    han_ngrams,
+    latin_ngrams,
+    parse_models,
+)
+from transforms.tagging import LABEL_FEATURES, RELEVANCE_FEATURES, Tagger
+
+DATA = REPO_ROOT / "tests" / "data" / "tagging"
+SEED = 20251130
+FOLDS = 5
+MIN_DF = 2  # an n-gram must occur in two training articles
+MIN_POSITIVES = 4  # fewer labelled examples: no model for the label
+OWN_THRESHOLD_POSITIVES = 8  # fewer: the label shares its kind's threshold
+THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(2, 19))  # 0.10 ... 0.90
+# Inverse regularisation strengths tried per mode; each kind takes the one with the best
+# cross-validated micro-F1 on the training data (ties: the stronger regularisation).
+C_GRID = {"hybrid": (0.01, 0.03, 0.1, 0.3, 1.0), "learned": (0.3, 1.0, 3.0, 10.0, 30.0)}
+MODES_TRAINED = ("hybrid", "learned")
+GATES = {"hybrid": "strong-ai", "learned": None}
+
+
+# -- data -------------------------------------------------------------------------------------------
+
+# Splits by file-name prefix. `blind` is read only when asked for by name (`--split blind`).
+SPLIT_GLOBS = {
+    "dev": ("dev.jsonl", "dev_*.jsonl"),
+    "test": ("test.jsonl", "test_*.jsonl"),
+    "test2": ("test2.jsonl", "test2_*.jsonl"),
+    "heldout": ("test.jsonl", "test_*.jsonl", "test2.jsonl", "test2_*.jsonl"),
+    "blind": ("blind.jsonl", "blind_*.jsonl"),
+}
+TRAINING_SPLIT = "dev"
+
+
+def split_files(split: str, data: Path | None = None) -> list[Path]:
+    """The labelled files of a split, by prefix (dev.jsonl, dev_more.jsonl, dev_2026.jsonl...)."""
+    data = data or DATA
+    files: dict[Path, None] = {}
+    for pattern in SPLIT_GLOBS[split]:
+        for path in sorted(data.glob(pattern)):
+            files[path] = None
+    return list(files)
+
+
+def load_split(split: str, data: Path | None = None) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for path in split_files(split, data):
+        items += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return items
+
+
+# -- examples ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Example:
+    """One labelled article as the models see it."""
+
+    id: str
+    text: str  # folded title and body (`learned.article_text`)
+    relevant: bool
+    strong_ai: bool
+    relevance_rules: dict[str, float]
+    label_rules: dict[str, dict[str, dict[str, float]]]  # kind -> label -> features (relevant only)
+    gold: dict[str, set[str]] = field(default_factory=dict)
+
+
+def examples(items: Sequence[dict[str, Any]], tagger: Tagger) -> list[Example]:
+    found: list[Example] = []
+    for item in items:
+        view = tagger.analyse(item.get("title"), item.get("body"))
+        relevant = bool(item["relevant"])
+        label_rules: dict[str, dict[str, dict[str, float]]] = {}
+        if relevant:
+            sectors, themes = tagger.label_scores(view)
+            label_rules = {
+                "sector": tagger.label_features(view, sectors, "sector"),
+                "theme": tagger.label_features(view, themes, "theme"),
+            }
+        found.append(
+            Example(
+                id=str(item["id"]),
+                text=article_text(view.article.folded_title, view.article.folded_body),
+                relevant=relevant,
+                strong_ai=view.has_strong_ai,
+                relevance_rules=tagger.relevance_features(view),
+                label_rules=label_rules,
+                gold={"sector": set(item.get("sectors") or []), "theme": set(item.get("themes") or [])},
+            )
+        )
+    return found
+
+
+def vocabulary(train: Sequence[Example]) -> NgramFeatures:
+    """N-grams in at least MIN_DF training articles, and their smoothed idf (computed from counts made
+    by the same automaton the tagger uses, so training and tagging see identical features)."""
+    han_df: dict[str, int] = {}
+    latin_df: dict[str, int] = {}
+    for example in train:
+        for gram in set(han_ngrams(example.text)):
+            han_df[gram] = han_df.get(gram, 0) + 1
+        for gram in set(latin_ngrams(example.text)):
+            latin_df[gram] = latin_df.get(gram, 0) + 1
+    han = sorted(g for g, n in han_df.items() if n >= MIN_DF)
+    latin = sorted(g for g, n in latin_df.items() if n >= MIN_DF)
+    features = NgramFeatures(han, latin)
+    df = np.zeros(features.size)
+    for example in train:
+        index, _ = features.counts(example.text)
+        df[index] += 1
+    features.idf = np.log((1 + len(train)) / (1 + df)) + 1.0
+    return features
+
+
+def text_matrix(features: NgramFeatures, rows: Sequence[Example]) -> sparse.csr_matrix:
+    data, indices, indptr = [], [], [0]
+    for example in rows:
+        vector = features.vector(example.text)
+        data.append(vector.value)
+        indices.append(vector.index)
+        indptr.append(indptr[-1] + len(vector.index))
+    return sparse.csr_matrix(
+        (
+            np.concatenate(data) if data else np.zeros(0),
+            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
+            np.asarray(indptr),
+        ),
+        shape=(len(rows), features.size),
+    )
+
+
+# -- one binary model -------------------------------------------------------------------------------
+
+
+def _folds(y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import StratifiedKFold
+
+    splits = min(FOLDS, int(y.sum()), int(len(y) - y.sum()))
+    return list(StratifiedKFold(splits, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+
+
+def _calibrated(x: sparse.csr_matrix, y: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, float, tuple]:
+    """Logistic regression on all rows, Platt sigmoid on its cross-validated decisions."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
+    base = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, solver="lbfgs")
+    model = CalibratedClassifierCV(base, method="sigmoid", cv=_folds(y, seed), ensemble=False)
+    model.fit(x, y)
+    fitted = model.calibrated_classifiers_[0]
+    estimator, sigmoid = fitted.estimator, fitted.calibrators[0]
+    return estimator.coef_[0].copy(), float(estimator.intercept_[0]), (float(sigmoid.a_), float(sigmoid.b_))
+
+
+def _probability(x: sparse.csr_matrix, coef: np.ndarray, intercept: float, platt: tuple) -> np.ndarray:
+    decision = x @ coef + intercept
+    return 1.0 / (1.0 + np.exp(np.clip(platt[0] * decision + platt[1], -500, 500)))
+
+
+def out_of_fold(x: sparse.csr_matrix, y: np.ndarray, c: float, seed: int) -> np.ndarray:
+    """Calibrated probabilities for every row from models fitted without its fold."""
+    p = np.zeros(len(y))
+    for train, test in _folds(y, seed + 1):
+        coef, intercept, platt = _calibrated(x[train], y[train], c, seed)
+        p[test] = _probability(x[test], coef, intercept, platt)
+    return p
+
+
+def best_threshold(p: np.ndarray, y: np.ndarray) -> float:
+    """The threshold with the best F1 (ties: the one nearest 0.5)."""
+
+    def f1(t: float) -> float:
+        predicted = p >= t
+        tp = float(np.sum(predicted & (y == 1)))
+        return 2 * tp / (predicted.sum() + y.sum()) if predicted.sum() + y.sum() else 0.0
+
+    return max(THRESHOLDS, key=lambda t: (round(f1(t), 9), -abs(t - 0.5)))
+
+
+def best_shared_threshold(pairs: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """One threshold for several labels: the best micro-F1 over all of them."""
+    if not pairs:
+        return 0.5
+    return best_threshold(np.concatenate([p for p, _ in pairs]), np.concatenate([y for _, y in pairs]))
+
+
+# -- one kind, one mode -----------------------------------------------------------------------------
+
+
+def _rule_matrix(rows: list[dict[str, float]], names: Sequence[str]) -> np.ndarray:
+    return np.array([[float(row.get(name, 0.0)) for name in names] for row in rows]).reshape(
+        len(rows), len(names)
+    )
+
+
+def _scaling(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = z.mean(axis=0) if len(z) else np.zeros(z.shape[1])
+    scale = z.std(axis=0) if len(z) else np.ones(z.shape[1])
+    scale[scale < 1e-9] = 1.0
+    return mean, scale
+
+
+def fit_kind(
+    kind: str, mode: str, train: Sequence[Example], features: NgramFeatures, labels: Sequence[str]
+) -> KindModel:
+    """The calibrated models of one kind; labels with too few examples become fallbacks."""
+    hybrid = mode == "hybrid"
+    names = list(RELEVANCE_FEATURES if kind == "relevance" else LABEL_FEATURES) if hybrid else []
+    if kind == "relevance":
+        rows = [e for e in train if e.strong_ai] if GATES[mode] == "strong-ai" else list(train)
+        targets = {"relevant": np.array([int(e.relevant) for e in rows])}
+        rule_rows = {"relevant": [e.relevance_rules for e in rows]}
+    else:
+        rows = [e for e in train if e.relevant]
+        targets = {label: np.array([int(label in e.gold[kind]) for e in rows]) for label in labels}
+        rule_rows = {label: [e.label_rules[kind][label] for e in rows] for label in labels}
+    x_text = text_matrix(features, rows)
+    mean, scale = _scaling(_rule_matrix([r for label in targets for r in rule_rows[label]], names))
+    fallback = [
+        label for label, y in targets.items() if y.sum() < MIN_POSITIVES or len(y) - y.sum() < MIN_POSITIVES
+    ]
+    learned = [label for label in targets if label not in fallback]
+    design = {}
+    for label in learned:
+        z = (_rule_matrix(rule_rows[label], names) - mean) / scale
+        design[label] = sparse.hstack([x_text, sparse.csr_matrix(z)], format="csr") if names else x_text
+    seeds = {label: SEED + 101 * offset for offset, label in enumerate(targets)}
+
+    # out-of-fold calibrated probabilities for every C: they choose C, then the thresholds
+    best: tuple[float, float] | None = None
+    chosen_c, chosen_thresholds = C_GRID[mode][0], {}
+    for c in C_GRID[mode]:
+        oof = {
+            label: (out_of_fold(design[label], targets[label], c, seeds[label]), targets[label])
+            for label in learned
+        }
+        thresholds = _thresholds(oof)
+        tp = fp = fn = 0
+        for label, (p, y) in oof.items():
+            predicted = p >= thresholds[label]
+            tp += int(np.sum(predicted & (y == 1)))
+            fp += int(np.sum(predicted & (y == 0)))
+            fn += int(np.sum(~predicted & (y == 1)))
+        score = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if best is None or score > best[0] + 1e-9:
+            best, chosen_c, chosen_thresholds = (score, c), c, thresholds
+    models: dict[str, LabelModel] = {}
+    for label in learned:
+        y = targets[label]
+        coef, intercept, platt = _calibrated(design[label], y, chosen_c, seeds[label])
+        models[label] = LabelModel(
+            label,
+            coef[: features.size],
+            coef[features.size :],
+            intercept,
+            platt,
+            chosen_thresholds[label],
+            int(y.sum()),
+        )
+    return KindModel(kind, names, mean, scale, models, fallback, chosen_c)
+
+
+def _thresholds(oof: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """Per label the best-F1 threshold; labels with few examples share one threshold per kind."""
+    shared = best_shared_threshold([pair for pair in oof.values() if pair[1].sum() < OWN_THRESHOLD_POSITIVES])
+    return {
+        label: best_threshold(p, y) if y.sum() >= OWN_THRESHOLD_POSITIVES else shared
+        for label, (p, y) in oof.items()
+    }
+
+
+def fit(train: Sequence[Example], tagger: Tagger, meta: dict[str, Any] | None = None) -> str:
+    """Every mode's models from the training examples, as the model file's text."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        features = vocabulary(train)
+        modes = {
+            mode: {
+                kind: fit_kind(
+                    kind,
+                    mode,
+                    train,
+                    features,
+                    ["relevant"] if kind == "relevance" else list(tagger.vocab[kind + "s"]),
+                )
+                for kind in ("relevance", "sector", "theme")
+            }
+            for mode in MODES_TRAINED
+        }
+    return dump_models(features, modes, GATES, meta or {})
+
+
+# -- cross-validation -------------------------------------------------------------------------------
+
+
+def cross_validated_outputs(
+    items: Sequence[dict[str, Any]], mode: str, tagger: Tagger | None = None
+) -> list[dict]:
+    """`hkai tag` outputs for every item from models trained on the other folds (the whole training
+    procedure, its own inner cross-validation included, runs once per fold)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    base = tagger or Tagger(mode="rules")
+    every = examples(items, base)
+    y = np.array([int(e.relevant) for e in every])
+    outputs: list[dict | None] = [None] * len(items)
+    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(np.zeros(len(y)), y):
+        model = parse_models(fit([every[i] for i in train], base), mode)
+        fold_tagger = base.using(model)
+        for i in test:
+            outputs[i] = fold_tagger.tag(items[i].get("title"), items[i].get("body")).as_output()
+    return [o for o in outputs if o is not None]
+
+
+# -- entry point ------------------------------------------------------------------------------------
+
+
+def train(path: Path = MODEL_PATH) -> dict[str, Any]:
+    files = split_files(TRAINING_SPLIT)
+    items = load_split(TRAINING_SPLIT)
+    tagger = Tagger(mode="rules")
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
+    meta = {
+        "trained_on": [str(p.relative_to(REPO_ROOT)) for p in files],
+        "items": len(items),
+        "data_sha256": digest,
+        "seed": SEED,
+        "min_positives": MIN_POSITIVES,
+        "c_grid": C_GRID,
+    }
+    started = time.perf_counter()
+    text = fit(examples(items, tagger), tagger, meta)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return {
+        "path": path,
+        "bytes": len(text.encode("utf-8")),
+        "seconds": time.perf_counter() - started,
+        "items": len(items),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--output", type=Path, default=MODEL_PATH, help="where to write the model file")
+    args = parser.parse_args(argv)
+    result = train(args.output)
+    print(
+        f"trained on {result['items']} dev items in {result['seconds']:.1f} s: "
+        f"{result['path']} ({result['bytes'] / 1e6:.2f} MB)"
+    )
+    model = json.loads(Path(result["path"]).read_text(encoding="utf-8"))
+    for mode, block in model["modes"].items():
+        for kind, data in block["kinds"].items():
+            chosen = ", ".join(
+                f"{label} {m['threshold']:.2f} ({m['positives']})" for label, m in data["models"].items()
+            )
+            rules = (
+                f"; rules decide: {', '.join(data['fallback'])}"
+                if data["fallback"] and mode == "hybrid"
+                else ""
+            )
+            print(f"{mode} {kind}: {chosen or '-'}{rules}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
