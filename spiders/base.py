@@ -84,7 +84,7 @@ class ArticleSpider(scrapy.Spider):
 
     source: ClassVar[Source]
 
-    custom_settings: ClassVar[dict[str, Any]] = {}
+    custom_settings: dict[str, Any] | None = {}
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -302,7 +302,7 @@ class ArticleSpider(scrapy.Spider):
 
     @staticmethod
     def _full_text(body: str | None) -> bool:
-        return bool(body) and len(body) >= FULL_TEXT_MIN_CHARS and not _TRUNCATED.search(body or "")
+        return body is not None and len(body) >= FULL_TEXT_MIN_CHARS and not _TRUNCATED.search(body)
 
     # -- articles ------------------------------------------------------------------------------
     def parse_article(self, response: Response, entry: dict[str, Any]) -> Iterator[Any]:
@@ -471,7 +471,8 @@ class SitemapArticleSpider(ArticleSpider):
                 continue
             if pattern and not pattern.search(loc):
                 continue
-            news = entry.get("news") if isinstance(entry.get("news"), dict) else {}
+            raw_news = entry.get("news")
+            news: dict[str, Any] = raw_news if isinstance(raw_news, dict) else {}
             published = parse_date(news.get("publication_date") or entry.get("lastmod"))
             yield from self.follow_article(loc, {"title": news.get("title"), "published_at": published})
 
