@@ -1,4 +1,8 @@
-"""Where rendered digests are written: out/digests/<week>/<key>.{html,txt,eml} (and .png).
+"""Where rendered digests go: the warehouse outbox (what is sent) and out/digests/<week>/ (previews).
+
+The message bytes are stored in `digest_outbox`, so the send task reads exactly what was rendered
+on whichever worker it runs; the files under out/digests/<week>/<key>.{html,txt,eml} (and .png)
+are for people to look at.
 
 A recipient's key is a readable slug of the address plus a hash of the exact address, so two
 addresses that slug alike (a.b@example.org, a-b@example.org) never share a file. Files are
@@ -11,12 +15,18 @@ import hashlib
 import os
 import re
 import tempfile
-from datetime import date
+from datetime import UTC, date, datetime
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
+
+from sqlalchemy import Engine, select
 
 from config.settings import get_settings
 from digest.render import RenderedDigest
+from warehouse.load import upsert
+from warehouse.models import DigestOutbox
 
 SLUG_CHARS = 40
 
@@ -65,3 +75,31 @@ def _replace(path: Path, data: bytes) -> None:
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def store_message(engine: Engine, email: str, week_start: date, message: EmailMessage) -> None:
+    """Keep the rendered message in the warehouse outbox (a re-render replaces it)."""
+    row = {
+        "recipient": email,
+        "week_start": week_start,
+        "message_id": str(message["Message-ID"]),
+        "eml": message.as_bytes(),
+        "rendered_at": datetime.now(UTC).replace(tzinfo=None),
+    }
+    with engine.begin() as conn:
+        upsert(conn, DigestOutbox.__table__, [row], ["recipient", "week_start"])
+
+
+def load_message(engine: Engine, email: str, week_start: date) -> EmailMessage | None:
+    """The rendered message for (recipient, week), or None when it was never rendered."""
+    with engine.connect() as conn:
+        eml = conn.execute(
+            select(DigestOutbox.eml).where(
+                DigestOutbox.recipient == email, DigestOutbox.week_start == week_start
+            )
+        ).scalar()
+    if eml is None:
+        return None
+    message = BytesParser(policy=policy.default).parsebytes(eml)
+    assert isinstance(message, EmailMessage)
+    return message

@@ -2,8 +2,9 @@
 
 choose_week → render_week → deliver. The week is an ISO week in Hong Kong time; a scheduled run
 (Mondays 09:00 HKT) reports the week before it, once an ingest whose crawls all started after the
-week ended has loaded. Rendering writes each subscriber's .html, .txt and .eml under
-out/digests/<week>/; delivery reads the .eml back, so a retry sends the bytes it rendered.
+week ended has loaded. Rendering stores each subscriber's message in the warehouse outbox and
+writes .html, .txt and .eml previews under out/digests/<week>/; delivery sends the stored bytes,
+so a retry, on any worker, sends exactly what was rendered.
 
 Delivery is at most once per (recipient, week) (digest/deliveries.py holds the state machine):
 each send is claimed in the ledger before any SMTP traffic, a definite failure before DATA is
@@ -25,7 +26,7 @@ from sqlalchemy import Engine
 
 from config.settings import get_settings
 from digest import deliveries
-from digest.outbox import digest_dir, recipient_key, relative, write_digest
+from digest.outbox import digest_dir, load_message, recipient_key, relative, store_message, write_digest
 from digest.preview import screenshot_if_available
 from digest.queries import latest_load, latest_load_after, latest_week, week_bounds_utc
 from digest.recipients import display_name, frame_language, quiet_reason, recipients, subscriber_filters
@@ -182,6 +183,7 @@ def render_for(window: WeekWindow, person: dict[str, Any], directory: Path, send
         unsubscribe=unsubscribe,
     )
     stem = write_digest(directory, email, rendered, message)
+    store_message(get_engine(), email, window.week_start, message)
     log.info("rendered %s: %s stories, %s", relative(stem.with_suffix(".html")), stories, rendered.subject)
     return {
         "recipient": email,
@@ -303,7 +305,8 @@ class _Delivery:
 
     def _send(self, item: dict[str, Any]) -> bool:
         recipient = item["recipient"]
-        message = read_message(Path(item["eml"]))
+        # the bytes rendered, from the warehouse outbox: the render may have run on another worker
+        message = load_message(self.engine, recipient, self.week_start) or read_message(Path(item["eml"]))
         if str(message["To"]).strip().lower() != recipient.lower():
             raise ValueError(f"{item['eml']} is addressed to {message['To']}, not to {recipient}")
         held = deliveries.claim(

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -255,6 +256,17 @@ class FailedPage(Base):
     last_run_id: Mapped[str | None] = mapped_column(String(250))
     resolved_run_id: Mapped[str | None] = mapped_column(String(250), index=True)
     gave_up_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DigestOutbox(Base):
+    """One rendered digest message (recipient, week), as bytes: what the send task sends, on any worker."""
+
+    __tablename__ = "digest_outbox"
+    recipient: Mapped[str] = mapped_column(String(320), primary_key=True)
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255))
+    eml: Mapped[bytes] = mapped_column(LargeBinary)
+    rendered_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class DigestDelivery(Base):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date, datetime
+from email import policy
+from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -272,3 +275,18 @@ def test_digest_renders_in_headless_chromium(hkai_env: Path) -> None:
     keep = REPO / "out"
     keep.mkdir(exist_ok=True)
     (keep / "digest-test-screenshot.png").write_bytes(report.screenshot.read_bytes())
+
+
+def test_the_send_needs_no_file_from_the_render_worker(digest_env: Path, relay) -> None:  # type: ignore[no-untyped-def]
+    """Render and send may run on different workers: the send reads the warehouse outbox, not a file."""
+    inbox: Relay = relay()
+    load_week()
+    rendered = render_week(WEEK)
+    eml = Path(rendered["digests"][0]["eml"])
+    rendered_bytes = eml.read_bytes()
+    shutil.rmtree(eml.parent)  # the render worker's disk is not there
+    result = deliver(rendered)
+    assert list(result["deliveries"].values()) == ["sent"]
+    received = inbox.parsed()[0]
+    original = BytesParser(policy=policy.default).parsebytes(rendered_bytes)
+    assert received["Message-ID"] == original["Message-ID"] and received["Subject"] == original["Subject"]
