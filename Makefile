@@ -27,6 +27,10 @@ airflow-home: install
 
 ## The whole pipeline on the bundled snapshot: ingest DAG, then digest DAG, then trend tables.
 demo: airflow-home
+	@# The digest screenshot needs a CJK font, or Chinese shows as empty boxes.
+	@fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null 2>&1 || true; \
+		else echo "note: no CJK font installed (apt-get install fonts-wqy-zenhei): the digest screenshot will show Chinese as boxes"; fi; }
 	$(BIN)/airflow dags test hk_ai_news_ingest 2025-11-30 > .airflow/demo-ingest.log 2>&1 || { tail -50 .airflow/demo-ingest.log; exit 1; }
 	@grep -q "state=success" .airflow/demo-ingest.log || { echo "ingest DAG run did not succeed: see .airflow/demo-ingest.log"; grep -E "flagged|ERROR" .airflow/demo-ingest.log | tail -20; exit 1; }
 	$(BIN)/airflow dags test hk_ai_weekly_digest 2025-11-10 > .airflow/demo-digest.log 2>&1 || { tail -50 .airflow/demo-digest.log; exit 1; }
@@ -52,6 +56,10 @@ lint: install
 postgres-start:
 	@if [ -n "$$HKAI_TEST_POSTGRES_URL" ]; then exit 0; fi; \
 	PGBIN=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1); \
+	if [ -z "$$PGBIN" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing PostgreSQL from Debian's packages"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }; \
+		PGBIN=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1); fi; \
 	if [ -z "$$PGBIN" ]; then echo "PostgreSQL is not installed: apt-get install postgresql (or set HKAI_TEST_POSTGRES_URL)"; exit 1; fi; \
 	RUNAS=""; if [ "$$(id -u)" = 0 ]; then RUNAS="runuser -u postgres --"; mkdir -p $(CURDIR)/.pg; chown -R postgres $(CURDIR)/.pg; fi; \
 	if [ ! -d $(PGDATA) ]; then $$RUNAS $$PGBIN/initdb -D $(PGDATA) -U postgres --auth=trust --locale=C.UTF-8 >/dev/null; fi; \

@@ -55,10 +55,11 @@ MIN_DF = 2  # an n-gram must occur in two training articles
 MIN_POSITIVES = 4  # fewer labelled examples: no model for the label
 OWN_THRESHOLD_POSITIVES = 8  # fewer: the label shares its kind's threshold
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(2, 19))  # 0.10 ... 0.90
-# Inverse regularisation strengths tried per mode; each kind takes the one with the best
-# cross-validated micro-F1 on the training data (ties: the stronger regularisation).
-C_GRID = {"hybrid": (0.01, 0.03, 0.1, 0.3, 1.0), "learned": (0.3, 1.0, 3.0, 10.0, 30.0)}
-MODES_TRAINED = ("hybrid", "learned")
+# Inverse regularisation strengths tried; each kind takes the one with the best cross-validated
+# micro-F1 on the training data (ties: the stronger regularisation). learned: the n-gram model;
+# hybrid: the model that combines the n-gram score with the rule features.
+C_GRID = {"learned": (0.3, 1.0, 3.0, 10.0, 30.0), "hybrid": (0.03, 0.1, 0.3, 1.0)}
+MODES_TRAINED = ("learned", "hybrid")
 GATES = {"hybrid": "strong-ai", "learned": None}
 
 
@@ -182,13 +183,67 @@ def _folds(y: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(StratifiedKFold(splits, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
 
 
-def _calibrated(x: sparse.csr_matrix, y: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, float, tuple]:
-    """Logistic regression on all rows, Platt sigmoid on its cross-validated decisions."""
-    from sklearn.calibration import CalibratedClassifierCV
+def _logistic(c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    base = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, solver="lbfgs")
-    model = CalibratedClassifierCV(base, method="sigmoid", cv=_folds(y, seed), ensemble=False)
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=5000, solver="lbfgs")
+
+
+def _stacked_class() -> type:
+    """`Stacked`, defined on first use so that importing this module needs no scikit-learn."""
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.model_selection import cross_val_predict
+
+    class Stacked(ClassifierMixin, BaseEstimator):
+        """The hybrid's model: a text-only logistic regression (its own regularisation, `text_c`)
+        whose cross-validated score is one input of a second logistic regression beside the rule
+        features (`c`). Both are linear, so the result is one linear model over text and rule
+        features: coef = [m·w_text, v_rules], intercept = m·b_text + b."""
+
+        def __init__(self, text_columns: int = 0, text_c: float = 1.0, c: float = 1.0, seed: int = 0):
+            self.text_columns = text_columns
+            self.text_c = text_c
+            self.c = c
+            self.seed = seed
+
+        def fit(self, x: Any, y: np.ndarray) -> Any:
+            x = sparse.csr_matrix(x)
+            text, rules = x[:, : self.text_columns], x[:, self.text_columns :].toarray()
+            model = _logistic(self.text_c)
+            if min(int(y.sum()), int(len(y) - y.sum())) >= 2:
+                score = cross_val_predict(model, text, y, cv=_folds(y, self.seed), method="decision_function")
+                model.fit(text, y)
+            else:  # too few to fold: the in-sample score
+                score = model.fit(text, y).decision_function(text)
+            meta = _logistic(self.c).fit(np.column_stack([score, rules]), y)
+            weight = float(meta.coef_[0][0])
+            self.coef_ = np.concatenate([weight * model.coef_[0], meta.coef_[0][1:]])[None, :]
+            self.intercept_ = np.array([weight * float(model.intercept_[0]) + float(meta.intercept_[0])])
+            self.classes_ = np.array([0, 1])
+            return self
+
+        def decision_function(self, x: Any) -> np.ndarray:
+            return np.asarray(x @ self.coef_[0]).ravel() + self.intercept_[0]
+
+        def predict(self, x: Any) -> np.ndarray:
+            return (self.decision_function(x) > 0).astype(int)
+
+    return Stacked
+
+
+def _estimator(mode: str, c: float, text_columns: int, text_c: float, seed: int) -> Any:
+    if mode == "hybrid":
+        return _stacked_class()(text_columns=text_columns, text_c=text_c, c=c, seed=seed)
+    return _logistic(c)
+
+
+def _calibrated(
+    x: sparse.csr_matrix, y: np.ndarray, estimator: Any, seed: int
+) -> tuple[np.ndarray, float, tuple]:
+    """The estimator fitted on all rows, a Platt sigmoid fitted on its cross-validated decisions."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    model = CalibratedClassifierCV(estimator, method="sigmoid", cv=_folds(y, seed), ensemble=False)
     model.fit(x, y)
     fitted = model.calibrated_classifiers_[0]
     estimator, sigmoid = fitted.estimator, fitted.calibrators[0]
@@ -200,11 +255,11 @@ def _probability(x: sparse.csr_matrix, coef: np.ndarray, intercept: float, platt
     return 1.0 / (1.0 + np.exp(np.clip(platt[0] * decision + platt[1], -500, 500)))
 
 
-def out_of_fold(x: sparse.csr_matrix, y: np.ndarray, c: float, seed: int) -> np.ndarray:
+def out_of_fold(x: sparse.csr_matrix, y: np.ndarray, estimator: Any, seed: int) -> np.ndarray:
     """Calibrated probabilities for every row from models fitted without its fold."""
     p = np.zeros(len(y))
     for train, test in _folds(y, seed + 1):
-        coef, intercept, platt = _calibrated(x[train], y[train], c, seed)
+        coef, intercept, platt = _calibrated(x[train], y[train], estimator, seed)
         p[test] = _probability(x[test], coef, intercept, platt)
     return p
 
@@ -244,9 +299,15 @@ def _scaling(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_kind(
-    kind: str, mode: str, train: Sequence[Example], features: NgramFeatures, labels: Sequence[str]
+    kind: str,
+    mode: str,
+    train: Sequence[Example],
+    features: NgramFeatures,
+    labels: Sequence[str],
+    text_c: float = 1.0,
 ) -> KindModel:
-    """The calibrated models of one kind; labels with too few examples become fallbacks."""
+    """The calibrated models of one kind; labels with too few examples become fallbacks. `text_c`:
+    the hybrid's regularisation of its text model (the one cross-validation chose for `learned`)."""
     hybrid = mode == "hybrid"
     names = list(RELEVANCE_FEATURES if kind == "relevance" else LABEL_FEATURES) if hybrid else []
     if kind == "relevance":
@@ -274,7 +335,15 @@ def fit_kind(
     chosen_c, chosen_thresholds = C_GRID[mode][0], {}
     for c in C_GRID[mode]:
         oof = {
-            label: (out_of_fold(design[label], targets[label], c, seeds[label]), targets[label])
+            label: (
+                out_of_fold(
+                    design[label],
+                    targets[label],
+                    _estimator(mode, c, features.size, text_c, seeds[label]),
+                    seeds[label],
+                ),
+                targets[label],
+            )
             for label in learned
         }
         thresholds = _thresholds(oof)
@@ -290,7 +359,8 @@ def fit_kind(
     models: dict[str, LabelModel] = {}
     for label in learned:
         y = targets[label]
-        coef, intercept, platt = _calibrated(design[label], y, chosen_c, seeds[label])
+        estimator = _estimator(mode, chosen_c, features.size, text_c, seeds[label])
+        coef, intercept, platt = _calibrated(design[label], y, estimator, seeds[label])
         models[label] = LabelModel(
             label,
             coef[: features.size],
@@ -318,19 +388,19 @@ def fit(train: Sequence[Example], tagger: Tagger, meta: dict[str, Any] | None = 
 
     with threadpool_limits(1):
         features = vocabulary(train)
-        modes = {
-            mode: {
+        modes: dict[str, dict[str, KindModel]] = {}
+        for mode in MODES_TRAINED:  # learned first: the hybrid reuses its text regularisation
+            modes[mode] = {
                 kind: fit_kind(
                     kind,
                     mode,
                     train,
                     features,
                     ["relevant"] if kind == "relevance" else list(tagger.vocab[kind + "s"]),
+                    text_c=modes["learned"][kind].c if "learned" in modes else 1.0,
                 )
                 for kind in ("relevance", "sector", "theme")
             }
-            for mode in MODES_TRAINED
-        }
     return dump_models(features, modes, GATES, meta or {})
 
 
