@@ -43,7 +43,9 @@ def tag_all(items: Sequence[dict[str, Any]], tagger: Tagger) -> list[dict[str, A
     return [tagger.tag(i.get("title"), i.get("body"), i.get("language")).as_output() for i in items]
 
 
-def outputs_for(items: Sequence[dict[str, Any]], split: str, mode: str, tagger: Tagger) -> list[dict[str, Any]]:
+def outputs_for(
+    items: Sequence[dict[str, Any]], split: str, mode: str, tagger: Tagger
+) -> list[dict[str, Any]]:
     """The tagger's outputs in `mode`; on the training split the learned modes are cross-validated."""
     if mode == "rules":
         return tag_all(items, tagger.using(None))
@@ -52,7 +54,9 @@ def outputs_for(items: Sequence[dict[str, Any]], split: str, mode: str, tagger: 
     return tag_all(items, tagger.using(load_model(mode)))
 
 
-def evaluate(items: Sequence[dict[str, Any]], outputs: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+def evaluate(
+    items: Sequence[dict[str, Any]], outputs: Sequence[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Scores of `outputs` (one `hkai tag` output per item; default: the default tagger's)."""
     if outputs is None:
         outputs = tag_all(items, Tagger())
@@ -152,10 +156,14 @@ def comparison(reports: dict[str, dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     public = sorted(s for s in SPLIT_GLOBS if s != "blind")
     parser.add_argument("split", nargs="?", choices=public, help="default: heldout")
-    parser.add_argument("--split", dest="named_split", choices=sorted(SPLIT_GLOBS), help="the only way to run blind")
+    parser.add_argument(
+        "--split", dest="named_split", choices=sorted(SPLIT_GLOBS), help="the only way to run blind"
+    )
     parser.add_argument("--mode", default="hybrid", choices=[*MODES, "all"])
     args = parser.parse_args(argv)
     if args.split and args.named_split and args.split != args.named_split:
