@@ -11,8 +11,9 @@ items from CSV rows of wusiuyu/hknews, English page excerpts about AI in Hong Ko
 their own addresses by the source whose site they belong to, as *regenerated* article pages
 (`"kind": "generated_page"`, `"generated": true`): the record's real title, text and date (none when
 the record has none) in the markup of a real saved page of that site where one exists
-(tests/fixtures/sources/gia_en, the_standard; ../shared/fixtures/pages/cr881903), listed by
-regenerated feeds or listings. `"kind": "page"` stays reserved for real saved pages. Left out: records
+(tests/fixtures/sources/gia_en, the_standard; ../shared/fixtures/pages/cr881903) or in plain HTML
+(news.gov.hk, China Daily Hong Kong, the Digital Policy Office), listed by regenerated feeds or
+listings. `"kind": "page"` stays reserved for real saved pages. Left out: records
 of sites whose source is absent from the demo on purpose (SCMP, HKFP and RTHK English: tests pin their
 snapshot content) or has no source at all (law firms, aggregators and other outlets).
 
@@ -28,6 +29,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape as html_escape
@@ -315,7 +317,8 @@ def build(fixtures: Path) -> None:
             "archive has no category, so items are split over the three feeds by a keyword rule",
         )
     add_gia(writer)
-    add_news_gov_hk(writer)
+    for site in FEED_SITES:
+        add_feed_site(writer, site)
     add_the_standard(writer)
     add_commercial_radio(writer)
     from transforms.urls import canonical_url
@@ -330,14 +333,16 @@ def build(fixtures: Path) -> None:
 
 HKNEWS = SOURCES / "hknews"
 ENGLISH_AI = SOURCES / "english_ai" / "articles.jsonl"
+# dated excerpts of government and China Daily pages, added so that English stories land in weeks
+ENGLISH_AI_DATED = SOURCES / "english_ai" / "dated.jsonl"
+ENGLISH_AI_FILES = (ENGLISH_AI, ENGLISH_AI_DATED)
+# CSV rows of gia.jsonl (the two days of the cross-language pair set) and gia_more.jsonl (a third day,
+# 12 May 2026, kept apart so that transforms/eval_clusters.py still scores exactly the checked pairs)
+GIA_FILES = (HKNEWS / "gia.jsonl", HKNEWS / "gia_more.jsonl")
 GIA_FEEDS = {
     "en": "https://www.info.gov.hk/gia/rss/general_en.xml",
     "zh-Hant": "https://www.info.gov.hk/gia/rss/general_zh.xml",
 }
-NEWS_GOV_HK_FEEDS = (
-    "https://www.news.gov.hk/en/common/html/topstories.rss.xml",
-    "https://www.news.gov.hk/en/common/html/ticker.rss.xml",
-)
 THE_STANDARD_LISTINGS = (
     "https://www.thestandard.com.hk/hong-kong-news",
     "https://www.thestandard.com.hk/business-innovation",
@@ -360,11 +365,12 @@ def _rel(path: Path) -> str:
     return str(path.relative_to(HERE.parent))
 
 
-def english_records(host: str) -> list[dict[str, Any]]:
-    """English records of one site (`www.` ignored), in file order."""
+def english_records(host: str) -> list[tuple[dict[str, Any], Path]]:
+    """English records of one site (`www.` ignored), in file order, each with the file it is read from."""
     return [
-        r
-        for r in _jsonl(ENGLISH_AI)
+        (r, data_file)
+        for data_file in ENGLISH_AI_FILES
+        for r in _jsonl(data_file)
         if (urlsplit(r["url"]).hostname or "").removeprefix("www.") == host.removeprefix("www.")
     ]
 
@@ -479,10 +485,10 @@ def gia_page(record: dict[str, Any], english: bool) -> bytes:
 def add_gia(writer: ManifestWriter) -> None:
     """GIA press releases: the CSV rows of gia.jsonl (English and Chinese) and the English excerpts."""
     by_language: dict[str, list[tuple[dict[str, Any], Path]]] = defaultdict(list)
-    for record in _jsonl(HKNEWS / "gia.jsonl"):
-        by_language[record["lang"]].append((record, HKNEWS / "gia.jsonl"))
-    for record in english_records("www.info.gov.hk"):
-        by_language["en"].append((record, ENGLISH_AI))
+    for data_file in GIA_FILES:
+        for record in _jsonl(data_file):
+            by_language[record["lang"]].append((record, data_file))
+    by_language["en"].extend(english_records("www.info.gov.hk"))
     for language, records in sorted(by_language.items()):
         english = language == "en"
         source = "gia_en" if english else "gia_zh"
@@ -518,8 +524,8 @@ def add_gia(writer: ManifestWriter) -> None:
             generated=True,
             provenance={"derived_from": sorted({_rel(f) for _, f in records})},
             note="regenerated: no real copy of GIA's feed exists; its items are the records' own URL, title, "
-            "date and opening text (2 days of CSV rows of wusiuyu/hknews gia_backup.csv, Nov 2025 and Jan 2026"
-            + (", and English page excerpts)" if english else ")"),
+            "date and opening text (3 days of CSV rows of wusiuyu/hknews gia_backup.csv and gia_db.csv, Nov 2025, "
+            "Jan 2026 and May 2026" + (", and English page excerpts)" if english else ")"),
         )
 
 
@@ -539,11 +545,13 @@ def _newest_first(entry: dict[str, Any]) -> tuple[bool, float, str]:
     return (False, -record_date(entry["published"]).timestamp(), entry["url"])
 
 
-# news.gov.hk: no page of the site is saved anywhere, so the page is the plainest HTML that carries the
-# source module's (unchecked) selectors.
-NEWS_GOV_HK_PAGE = """<!DOCTYPE html>
+# Sites whose source reads an RSS feed and whose pages no one has saved (news.gov.hk, China Daily Hong
+# Kong, the Digital Policy Office): the page is the plainest HTML that carries a title, the record's
+# date (none when the record has none) and its paragraphs, with the class names of the news_gov_hk
+# module's (unchecked) selectors; the other two sources read it through the generic extraction.
+PLAIN_PAGE = """<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>{title}</title></head>
+<head><meta charset="utf-8"><title>{title}</title>{meta}</head>
 <body>
 <h1 class="news-title">{title}</h1>
 {date}<div class="newsdetail-content">
@@ -554,38 +562,88 @@ NEWS_GOV_HK_PAGE = """<!DOCTYPE html>
 """
 
 
-def add_news_gov_hk(writer: ManifestWriter) -> None:
-    records = english_records("www.news.gov.hk")
-    for record in records:
-        day = (
-            f'<span class="news-date">{record["published"][:10]}</span>\n' if record.get("published") else ""
-        )
-        body = "\n".join(
-            f"<p>{html_escape(' '.join(lines), quote=False)}</p>" for lines in _paragraphs(record["body"])
-        )
+@dataclass(frozen=True)
+class FeedSite:
+    """An RSS source of the demo whose records are served as regenerated pages under one feed or more."""
+
+    source: str
+    hosts: tuple[str, ...]
+    feeds: tuple[str, ...]
+    channel: str
+    note: str
+
+
+FEED_SITES = (
+    FeedSite(
+        "news_gov_hk",
+        ("www.news.gov.hk",),
+        (
+            "https://www.news.gov.hk/en/common/html/topstories.rss.xml",
+            "https://www.news.gov.hk/en/common/html/ticker.rss.xml",
+        ),
+        "news.gov.hk",
+        "no real copy of news.gov.hk's feeds exists; both feeds list",
+    ),
+    FeedSite(
+        "chinadaily_hk",
+        ("www.chinadailyhk.com",),
+        ("https://www.chinadailyhk.com/rss",),
+        "China Daily Hong Kong",
+        "no real copy of China Daily Hong Kong's feed exists; it lists",
+    ),
+    FeedSite(
+        "digital_policy_office",
+        ("www.digitalpolicy.gov.hk",),
+        ("https://www.digitalpolicy.gov.hk/en/news/latest/rss.data.xml",),
+        "Digital Policy Office",
+        "no real copy of the Digital Policy Office's feed exists; it lists",
+    ),
+)
+
+
+def plain_page(record: dict[str, Any]) -> bytes:
+    """The record in plain HTML; a record with a time (not only a day) also gets it as
+    `article:published_time`, so the page keeps the minute its site printed."""
+    published = record.get("published") or ""
+    day = f'<span class="news-date">{published[:10]}</span>\n' if published else ""
+    meta = f'<meta property="article:published_time" content="{published}">' if "T" in published else ""
+    body = "\n".join(
+        f"<p>{html_escape(' '.join(lines), quote=False)}</p>" for lines in _paragraphs(record["body"])
+    )
+    return PLAIN_PAGE.format(title=html_escape(record["title"]), meta=meta, date=day, body=body).encode(
+        "utf-8"
+    )
+
+
+def add_feed_site(writer: ManifestWriter, site: FeedSite) -> None:
+    """A feed site's English records as regenerated pages, listed by regenerated feeds."""
+    records = [pair for host in site.hosts for pair in english_records(host)]
+    if not records:
+        return
+    for record, data_file in records:
         writer.add(
             record["url"],
-            "news_gov_hk",
+            site.source,
             "generated_page",
-            NEWS_GOV_HK_PAGE.format(title=html_escape(record["title"]), date=day, body=body).encode("utf-8"),
+            plain_page(record),
             content_type=HTML,
             generated=True,
-            provenance=record_provenance(record, ENGLISH_AI),
-            note=record_note(record, "news.gov.hk page")
-            + "; no real page of the site is saved: plain HTML with the source module's selectors",
+            provenance=record_provenance(record, data_file),
+            note=record_note(record, f"{site.channel} page")
+            + "; no real page of the site is saved: plain HTML with a title, date and paragraphs",
         )
-    entries = sorted((feed_entry(r, 200) for r in records), key=_newest_first)
-    for url in NEWS_GOV_HK_FEEDS:
+    entries = sorted((feed_entry(r, 200) for r, _ in records), key=_newest_first)
+    for url in site.feeds:
         writer.add(
             url,
-            "news_gov_hk",
+            site.source,
             "feed",
-            rss("news.gov.hk", url, "en", entries),
+            rss(site.channel, url, "en", entries),
             content_type=RSS,
             generated=True,
-            provenance={"derived_from": _rel(ENGLISH_AI)},
-            note="regenerated: no real copy of news.gov.hk's feeds exists; both feeds list the records' own URL, "
-            "title, date (a day, as the real feed's 00:00 pubDate) and opening text",
+            provenance={"derived_from": sorted({_rel(f) for _, f in records})},
+            note=f"regenerated: {site.note} the records' own URL, title, date (a day as 00:00 HKT when the "
+            "record gives only a day) and opening text",
         )
 
 
@@ -631,7 +689,7 @@ def standard_time(value: str) -> str:
 def add_the_standard(writer: ManifestWriter) -> None:
     records = english_records("www.thestandard.com.hk")
     per_listing: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for index, record in enumerate(records):
+    for index, (record, data_file) in enumerate(records):
         date = ""
         if record.get("published"):
             date = f'\t\t\t<span class="pull-left">{standard_time(record["published"])}</span>\n'
@@ -648,7 +706,7 @@ def add_the_standard(writer: ManifestWriter) -> None:
             ).encode("utf-8"),
             content_type=HTML,
             generated=True,
-            provenance={**record_provenance(record, ENGLISH_AI), "template": STANDARD_TEMPLATE},
+            provenance={**record_provenance(record, data_file), "template": STANDARD_TEMPLATE},
             note=record_note(record, "The Standard page") + "; legacy markup of the real saved page",
         )
         per_listing[THE_STANDARD_LISTINGS[index % len(THE_STANDARD_LISTINGS)]].append(record)
@@ -667,7 +725,7 @@ def add_the_standard(writer: ManifestWriter) -> None:
             body.encode("utf-8"),
             content_type=HTML,
             generated=True,
-            provenance={"derived_from": _rel(ENGLISH_AI), "template": STANDARD_TEMPLATE},
+            provenance={"derived_from": sorted({_rel(f) for _, f in records}), "template": STANDARD_TEMPLATE},
             note="regenerated: no real copy of this listing exists; items (the records' own URL, title, date and "
             "opening text) in the markup of the real 2020 section list, spread over the source's two listings",
         )
