@@ -12,8 +12,8 @@ their own addresses by the source whose site they belong to, as *regenerated* ar
 (`"kind": "generated_page"`, `"generated": true`): the record's real title, text and date (none when
 the record has none) in the markup of a real saved page of that site where one exists
 (tests/fixtures/sources/gia_en, the_standard; ../shared/fixtures/pages/cr881903) or in plain HTML
-(news.gov.hk, China Daily Hong Kong, the Digital Policy Office), listed by regenerated feeds or
-listings. `"kind": "page"` stays reserved for real saved pages. Left out: records
+(news.gov.hk, China Daily Hong Kong, the Digital Policy Office, the PCPD), listed by regenerated feeds
+or listings. `"kind": "page"` stays reserved for real saved pages. Left out: records
 of sites whose source is absent from the demo on purpose (SCMP, HKFP and RTHK English: tests pin their
 snapshot content) or has no source at all (law firms, aggregators and other outlets).
 
@@ -319,6 +319,8 @@ def build(fixtures: Path) -> None:
     add_gia(writer)
     for site in FEED_SITES:
         add_feed_site(writer, site)
+    for listing in LISTING_SITES:
+        add_listing_site(writer, listing)
     add_the_standard(writer)
     add_commercial_radio(writer)
     from transforms.urls import canonical_url
@@ -601,12 +603,14 @@ FEED_SITES = (
 )
 
 
-def plain_page(record: dict[str, Any]) -> bytes:
+def plain_page(record: dict[str, Any], *, day_meta: bool = False) -> bytes:
     """The record in plain HTML; a record with a time (not only a day) also gets it as
-    `article:published_time`, so the page keeps the minute its site printed."""
+    `article:published_time`, so the page keeps the minute its site printed. `day_meta` puts a bare
+    day there too, for listing sources, which have no feed date to fall back on."""
     published = record.get("published") or ""
     day = f'<span class="news-date">{published[:10]}</span>\n' if published else ""
-    meta = f'<meta property="article:published_time" content="{published}">' if "T" in published else ""
+    has_meta = bool(published) and ("T" in published or day_meta)
+    meta = f'<meta property="article:published_time" content="{published}">' if has_meta else ""
     body = "\n".join(
         f"<p>{html_escape(' '.join(lines), quote=False)}</p>" for lines in _paragraphs(record["body"])
     )
@@ -645,6 +649,72 @@ def add_feed_site(writer: ManifestWriter, site: FeedSite) -> None:
             note=f"regenerated: {site.note} the records' own URL, title, date (a day as 00:00 HKT when the "
             "record gives only a day) and opening text",
         )
+
+
+@dataclass(frozen=True)
+class ListingSite:
+    """A listing source of the demo (an HTML page of links) whose records are served as regenerated pages."""
+
+    source: str
+    hosts: tuple[str, ...]
+    listing: str
+    channel: str
+
+
+LISTING_SITES = (
+    ListingSite(
+        "pcpd",
+        ("www.pcpd.org.hk",),
+        "https://www.pcpd.org.hk/english/news_events/media_statements/media_statements.html",
+        "PCPD media statement",
+    ),
+)
+
+
+def add_listing_site(writer: ManifestWriter, site: ListingSite) -> None:
+    """A listing site's English records as regenerated pages, linked from a regenerated listing page.
+    The page carries the record's day as `article:published_time`: the PCPD prints it as the statement's
+    first line ("Date: 19 May 2026"), and a listing has no feed date to fall back on."""
+    from spiders.registry import get_source
+
+    # only the pages the source follows from its listing (the PCPD's "what's new" pages are not)
+    pattern = re.compile(get_source(site.source).article_url_pattern or "")
+    records = [
+        pair for host in site.hosts for pair in english_records(host) if pattern.search(pair[0]["url"])
+    ]
+    if not records:
+        return
+    for record, data_file in records:
+        writer.add(
+            record["url"],
+            site.source,
+            "generated_page",
+            plain_page(record, day_meta=True),
+            content_type=HTML,
+            generated=True,
+            provenance=record_provenance(record, data_file),
+            note=record_note(record, f"{site.channel} page")
+            + "; no real page of the site is saved: plain HTML with a title, date and paragraphs",
+        )
+    ordered = sorted(records, key=lambda pair: _newest_first(feed_entry(pair[0], 0)))
+    items = "".join(
+        f'<li><a href="{html_escape(r["url"])}">{html_escape(r["title"])}</a> '
+        + (f"<span>{r['published'][:10]}</span>" if r.get("published") else "")
+        + "</li>"
+        for r, _ in ordered
+    )
+    writer.add(
+        site.listing,
+        site.source,
+        "listing",
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{site.channel}s</title></head>'
+        f"<body><ul>{items}</ul></body></html>".encode(),
+        content_type=HTML,
+        generated=True,
+        provenance={"derived_from": sorted({_rel(f) for _, f in records})},
+        note="regenerated: no real copy of this listing exists; links to the records' own URL with their "
+        "title and day",
+    )
 
 
 # The Standard: the legacy layout of the real saved page and listing (tests/fixtures/sources/the_standard),

@@ -24,11 +24,13 @@ SOURCES = REPO / "snapshots" / "sources"
 DATED = SOURCES / "english_ai" / "dated.jsonl"
 GIA_FILES = (SOURCES / "hknews" / "gia.jsonl", SOURCES / "hknews" / "gia_more.jsonl")
 HKT = timezone(timedelta(hours=8))
-# the day a page's address gives: GIA's folder, the Digital Policy Office's file name, news.gov.hk's folder
+# the day a page's address gives: GIA's folder, the Digital Policy Office's file name, news.gov.hk's folder,
+# the PCPD's statement file name
 URL_DAY = (
     re.compile(r"/gia/general/(\d{4})(\d{2})/(\d{2})/"),
     re.compile(r"/sp_(\d{4})(\d{2})(\d{2})"),
     re.compile(r"/eng/\d{4}/\d{2}/(\d{4})(\d{2})(\d{2})/"),
+    re.compile(r"/media_statements/press_(\d{4})(\d{2})(\d{2})\.html"),
 )
 
 
@@ -89,6 +91,7 @@ def test_snapshot_serves_every_dated_record_as_a_regenerated_page() -> None:
         "digitalpolicy.gov.hk": "digital_policy_office",
     }
     expected["chinadailyhk.com"] = "chinadaily_hk"
+    expected["pcpd.org.hk"] = "pcpd"
     for record in _jsonl(DATED) + _jsonl(GIA_FILES[1]):
         entry = manifest[record["url"]]
         host = next(h for h in expected if h in record["url"])
@@ -97,13 +100,31 @@ def test_snapshot_serves_every_dated_record_as_a_regenerated_page() -> None:
         assert entry["provenance"]["record"].endswith("#" + record["id"])
 
 
+def test_pcpd_listing_links_exactly_the_statements_its_source_follows() -> None:
+    """A listing source follows only links matching its pattern: every regenerated PCPD page must be one
+    of them (a page nothing links to would sit in the snapshot unread), and every link must be served."""
+    import gzip
+
+    from spiders.registry import get_source
+
+    source = get_source("pcpd")
+    manifest = _manifest()
+    listing = manifest[source.start_urls[0]]
+    assert listing["kind"] == "listing" and listing["generated"] is True
+    html = gzip.decompress((SNAPSHOT / listing["file"]).read_bytes()).decode()
+    pattern = re.compile(source.article_url_pattern or "")
+    linked = {url for url in re.findall(r'href="([^"]+)"', html) if pattern.search(url)}
+    pages = {e["url"] for e in manifest.values() if e["source"] == "pcpd" and e["kind"] == "generated_page"}
+    assert linked and linked == pages
+
+
 @pytest.mark.slow
 def test_replay_crawl_stores_each_record_at_its_date(hkai_env: Path) -> None:
     from hkai import ingest
     from warehouse.db import get_engine
     from warehouse.models import Article
 
-    result = ingest.run_all("dated", ["digital_policy_office", "chinadaily_hk", "news_gov_hk"])
+    result = ingest.run_all("dated", ["digital_policy_office", "chinadaily_hk", "news_gov_hk", "pcpd"])
     assert all(not c["flagged"] for c in result["crawls"]), result["crawls"]
     with get_engine().connect() as conn:
         stored = {
