@@ -5,13 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 export AIRFLOW_HOME := $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export HKAI_CRAWL_MODE ?= replay
 PGDATA := $(CURDIR)/.pg/data
 PGPORT ?= 55432
 
-.PHONY: install demo test lint bench bench-extract bench-tag bench-warehouse up airflow-home postgres-start postgres-stop clean snapshot
+.PHONY: install demo ui train test lint bench bench-extract bench-tag bench-warehouse up airflow-home postgres-start postgres-stop clean snapshot
 
 $(BIN)/hkai: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,10 +36,16 @@ demo: airflow-home
 	@grep -q "state=success" .airflow/demo-ingest.log || { echo "ingest DAG run did not succeed: see .airflow/demo-ingest.log"; grep -E "flagged|ERROR" .airflow/demo-ingest.log | tail -20; exit 1; }
 	$(BIN)/airflow dags test hk_ai_weekly_digest 2025-11-10 > .airflow/demo-digest.log 2>&1 || { tail -50 .airflow/demo-digest.log; exit 1; }
 	@grep -q "state=success" .airflow/demo-digest.log || { echo "digest DAG run did not succeed: see .airflow/demo-digest.log"; exit 1; }
-	@# The snapshot's English AI-in-HK stories are spread thin; 2025-08-04 is a week where one leads the digest.
-	$(BIN)/hkai digest --week 2025-08-04 > .airflow/demo-digest-en.log 2>&1 || { tail -20 .airflow/demo-digest-en.log; exit 1; }
+	@# A week with English AI-in-HK stories (2026-W04: two LegCo replies on AI, GIA press releases).
+	$(BIN)/hkai digest --week 2026-01-19 > .airflow/demo-digest-en.log 2>&1 || { tail -20 .airflow/demo-digest-en.log; exit 1; }
 	$(BIN)/hkai trends
 	@echo; echo "Digest written to:"; ls -1 out/digests/*/*
+
+## The Airflow UI with the HK AI Trends pages (trends, entities, search, export, digests, data dictionary)
+## on the demo warehouse: http://127.0.0.1:8080/hkai/ (port: HKAI_UI_PORT). Api-server, scheduler, dag-processor
+## and triggerer, sized for 2 cores; the login is Airflow's (password file printed). Ctrl-C stops them all.
+ui: airflow-home
+	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" $(BIN)/python -m web.launch
 
 ## Unit, integration and DAG tests on SQLite and a real PostgreSQL server (started here if needed).
 test: install
@@ -90,6 +97,12 @@ bench-extract: install
 
 bench-tag: install
 	$(BIN)/python -m transforms.bench_tag --articles 2000
+
+## Retrain the tagger's learned models from tests/data/tagging/dev*.jsonl into transforms/kb/model/tagger.json.gz
+## (fixed seeds: the same data gives the same bytes; the file is committed).
+.PHONY: train
+train: install
+	$(BIN)/python -m transforms.train
 
 bench-warehouse: install
 	@$(MAKE) --no-print-directory postgres-start

@@ -36,9 +36,11 @@ class Settings(BaseSettings):
     digest_screenshot: bool = True
     digest_unsubscribe_url: str | None = None
     smtp_conn_id: str = "smtp_default"
+    ops_email: str | None = Field(None, description="who gets failure emails from the DAGs")
     scrapy_log_level: str = "INFO"
     scrapy_settings: dict[str, Any] = Field(default_factory=dict)
     test_postgres_url: str | None = None
+    ui_port: int = Field(8080, ge=1, le=65535, description="Port of `make ui` (Airflow on 127.0.0.1)")
 
     @field_validator("crawl_mode", mode="before")
     @classmethod
@@ -54,7 +56,12 @@ class Settings(BaseSettings):
         return value.expanduser().resolve()
 
     @field_validator(
-        "replay_url", "recipients_file", "test_postgres_url", "digest_unsubscribe_url", mode="before"
+        "replay_url",
+        "recipients_file",
+        "test_postgres_url",
+        "digest_unsubscribe_url",
+        "ops_email",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -101,6 +108,12 @@ _CHILD_SETTINGS = frozenset(
         "HKAI_SCRAPY_LOG_LEVEL",
     }
 )
+
+
+def full_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's whole environment plus `extra`, for trusted children that need all of it (the
+    Airflow components `make ui` starts), unlike a crawl's `child_environment`."""
+    return {**os.environ, **(extra or {})}
 
 
 def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -7,15 +7,20 @@ quality checks and refresh the
 trend marts. A source whose crawl is flagged (0 entries, blocks, parse failures) fails its own
 task, and the others carry on: loading runs when all crawls are done, whatever their state.
 
-Logic lives in `hkai.ingest`; this file only wires it.
+Trigger with `sources` (a subset of the registry) and `since` (load only entries published on or
+after a date) for a backfill. Logic lives in `hkai.ingest`; this file only wires it.
 """
 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
 from hkai.assets import WAREHOUSE_MARTS as WAREHOUSE
+from hkai.ingest import declared_source_names
+from hkai.notify import notify_failure
+
+SOURCES = declared_source_names()
 
 
 @dag(
@@ -24,17 +29,47 @@ from hkai.assets import WAREHOUSE_MARTS as WAREHOUSE
     catchup=False,
     max_active_runs=1,
     tags=["hkai", "ingest"],
-    default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    default_args={
+        "retries": 2,
+        "retry_delay": pendulum.duration(minutes=5),
+        "on_failure_callback": notify_failure,  # emails HKAI_OPS_EMAIL over smtp_default
+    },
+    params={
+        "sources": Param(
+            [],
+            # "null" makes the field optional in the trigger form (Airflow 3 marks a field required
+            # unless its type list allows null); the form still shows a multi-select (first non-null type)
+            type=["array", "null"],
+            items={"type": "string", "enum": SOURCES},
+            uniqueItems=True,
+            title="Sources",
+            description="Crawl only these sources (names from the source registry, e.g. rthk_en, hkma); "
+            "empty: every source (in replay mode, every source the snapshot covers).",
+            examples=SOURCES,
+        ),
+        "since": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Since",
+            description="For backfills: load only entries published on or after this date "
+            "(YYYY-MM-DD, Hong Kong time); empty: everything the crawl finds.",
+        ),
+    },
     doc_md=__doc__,
 )
 def hk_ai_news_ingest():
     @task
-    def prepare_warehouse() -> list[str]:
-        """Migrate the schema, sync the source registry and the knowledge base; list sources to crawl."""
+    def prepare_warehouse(**context) -> list[str]:
+        """Migrate the schema, sync the source registry and the knowledge base; list the sources to
+        crawl (`params.sources`, else all; an unknown name fails here, before any crawl)."""
         from hkai import ingest
 
+        ingest.parse_since(context["params"].get("since"))  # a bad date fails before any crawl
+        chosen = ingest.select_sources(context["params"].get("sources") or None)
         ingest.prepare_warehouse()
-        return ingest.crawlable_sources()
+        print(f"crawling {len(chosen)} source(s): {', '.join(chosen)}")
+        return chosen
 
     @task(map_index_template="{{ task.op_kwargs['source'] }}", retries=1)
     def crawl(source: str, **context) -> dict:
@@ -54,7 +89,7 @@ def hk_ai_news_ingest():
         """Tag every staged item and upsert articles with their tags, in one transaction."""
         from hkai import ingest
 
-        return ingest.tag_and_load(context["run_id"])
+        return ingest.tag_and_load(context["run_id"], since=context["params"].get("since"))
 
     @task
     def cluster_stories() -> dict:

@@ -19,6 +19,7 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 from hkai.assets import WAREHOUSE_MARTS
+from hkai.notify import notify_failure
 
 
 @dag(
@@ -27,7 +28,11 @@ from hkai.assets import WAREHOUSE_MARTS
     catchup=False,
     max_active_runs=1,
     tags=["hkai", "digest"],
-    default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=10)},
+    default_args={
+        "retries": 2,
+        "retry_delay": pendulum.duration(minutes=10),
+        "on_failure_callback": notify_failure,  # emails HKAI_OPS_EMAIL over smtp_default
+    },
     params={
         "week": Param(
             None,

@@ -1,6 +1,7 @@
-"""The digest's frame in the reader's language: English, or Traditional Chinese (`language: zh-Hant`
-in the subscribers file). Headings, labels, dates, sector and entity-type names; the stories
-themselves stay in the language they were written in."""
+"""The digest's frame in the reader's language: English, or Traditional Chinese (`language_frame:
+zh-Hant` or `language: zh-Hant` in the subscribers file). Headings, labels, dates, sector and
+entity-type names, and entity names (the knowledge base's Chinese name); the stories themselves stay
+in the language they were written in."""
 
 from __future__ import annotations
 
@@ -160,10 +161,27 @@ def subject(week_start: date, week_end: date, language: str) -> str:
     return f"{LABELS[EN]['title']}: {week} ({week_start:%d %b}–{week_end:%d %b %Y})"
 
 
+def entity_name(name: str, zh_hant: str | None, language: str) -> str:
+    """An entity's name in the reader's language: the knowledge base's Traditional Chinese name in a
+    zh-Hant frame, the English (canonical) name otherwise or when the KB has no Chinese name."""
+    return zh_hant if language == ZH_HANT and zh_hant else name
+
+
+def is_day_only(moment: datetime) -> bool:
+    """Whether a publication time (in HKT) stands for a day without a time of day.
+
+    The warehouse keeps no flag for this: a source that gives only a date (GIA's listings, the
+    news.gov.hk date line, a daily paper) is stored at 00:00 HKT, and `articles.extraction` does not
+    say whether the parsed value had a clock. So the rule is: exactly 00:00:00.000000 HKT is a day
+    only. A story really published at the stroke of midnight loses its "00:00", which is harmless.
+    """
+    return (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+
+
 def time_label(moment: datetime, language: str) -> str:
-    """'Tue 25 Nov 09:00 HKT' / '11月25日（二）09:00 香港時間' for an HKT time."""
+    """'Tue 25 Nov 09:00 HKT' / '11月25日（二）09:00 香港時間' for an HKT time; the day alone
+    ('Tue 25 Nov' / '11月25日（二）') when the source gave no time of day (`is_day_only`)."""
     if language == ZH_HANT:
-        return (
-            f"{day_month(moment.date(), language)}（{WEEKDAYS_ZH[moment.weekday()]}）{moment:%H:%M} 香港時間"
-        )
-    return moment.strftime("%a %d %b %H:%M HKT")
+        day = f"{day_month(moment.date(), language)}（{WEEKDAYS_ZH[moment.weekday()]}）"
+        return day if is_day_only(moment) else f"{day}{moment:%H:%M} 香港時間"
+    return moment.strftime("%a %d %b" if is_day_only(moment) else "%a %d %b %H:%M HKT")

@@ -86,6 +86,19 @@ def entity_tags(conn: Connection, article_ids: list[int]) -> dict[int, list[tupl
     return tags
 
 
+def chinese_names(conn: Connection, entity_ids: Iterable[str]) -> dict[str, str]:
+    """The knowledge base's Traditional Chinese name of each of these entities that has one (the
+    entities table is the KB, synced at every load); candidate names have none."""
+    wanted = sorted(set(entity_ids))
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):  # keep each IN list well under the drivers' limits
+        query = select(Entity.id, Entity.zh_hant).where(
+            Entity.id.in_(wanted[start : start + 500]), Entity.zh_hant.is_not(None), Entity.zh_hant != ""
+        )
+        names.update({entity_id: zh for entity_id, zh in conn.execute(query) if zh})
+    return names
+
+
 def mentioned_entities(conn: Connection, article_ids: list[int]) -> dict[int, set[str]]:
     """Every entity id tagged on each article, candidate names included."""
     mentioned: dict[int, set[str]] = defaultdict(set)

@@ -48,8 +48,9 @@ def subscriber_filters(person: dict[str, Any]) -> dict[str, Any]:
 
 
 def frame_language(person: dict[str, Any]) -> str:
-    """The language of the digest's headings, labels and dates: `language: zh-Hant`, else English."""
-    return language_of(person.get("language"))
+    """The language of the digest's headings, labels, dates and entity names: `language_frame:
+    zh-Hant` (the issue's name) or `language: zh-Hant`, else English."""
+    return language_of(person.get("language_frame") or person.get("language"))
 
 
 def quiet_reason(filters: dict[str, Any], stories: int, language: str = "en") -> str | None:
@@ -60,3 +61,20 @@ def quiet_reason(filters: dict[str, Any], stories: int, language: str = "en") ->
 
 def display_name(person: dict[str, Any]) -> str:
     return person.get("name") or person["email"]
+
+
+def watchlist(person: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """A subscriber's watched knowledge-base entity ids and sectors (`watch_entities`,
+    `watch_sectors`); a value that is not a list is a clear error, not an empty watchlist."""
+    found = []
+    for key in ("watch_entities", "watch_sectors"):
+        value = person.get(key) or []
+        if isinstance(value, str) or not isinstance(value, list):
+            raise ValueError(f"{person['email']}: {key} must be a list, not {value!r}")
+        found.append({str(item).strip() for item in value if str(item).strip()})
+    return found[0], found[1]
+
+
+def watchers() -> list[dict[str, Any]]:
+    """Subscribers who watch at least one entity or sector (they get daily watchlist alerts)."""
+    return [person for person in recipients() if any(watchlist(person))]

@@ -62,16 +62,23 @@ def chart_language(language: str) -> str:
     return language if language == EN or cjk_font() else EN
 
 
+def chart_fonts() -> list[str]:
+    """DejaVu Sans for Latin text, then the CJK font (when installed) for the glyphs DejaVu lacks:
+    matplotlib falls back per glyph, so Chinese entity names and labels never draw as empty boxes
+    (English text looks the same either way)."""
+    cjk = cjk_font()
+    return ["DejaVu Sans", cjk] if cjk else ["DejaVu Sans"]
+
+
 @contextlib.contextmanager
-def _pyplot(language: str) -> Iterator[Any]:
+def _pyplot() -> Iterator[Any]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fonts = ["DejaVu Sans", cjk_font()] if language != EN and cjk_font() else ["DejaVu Sans"]
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # CJK fonts lack a "normal" weight
-    with matplotlib.rc_context({"font.family": fonts}):
+    with matplotlib.rc_context({"font.family": chart_fonts()}):
         yield plt
 
 
@@ -88,7 +95,7 @@ def sector_chart(sector_share: list[dict], language: str = EN) -> bytes | None:
     if not sector_share:
         return None
     language = chart_language(language)
-    with _pyplot(language) as plt:
+    with _pyplot() as plt:
         frame = sector_frame(sector_share, language)
         fig, ax = plt.subplots(figsize=(5.6, 0.32 * len(frame) + 0.9))
         ax.barh(frame["sector"].tolist(), frame["percent"].tolist(), color="#c8102e")
@@ -103,7 +110,7 @@ def entity_trend_chart(trend: dict[str, list[tuple[date, int]]], language: str =
     if not trend:
         return None
     language = chart_language(language)
-    with _pyplot(language) as plt:
+    with _pyplot() as plt:
         fig, ax = plt.subplots(figsize=(5.6, 2.6))
         weeks: list[date] = []
         for name, points in trend.items():
@@ -121,6 +128,14 @@ def entity_trend_chart(trend: dict[str, list[tuple[date, int]]], language: str =
     return png
 
 
+def chart_trend(content: DigestContent) -> dict[str, list[tuple[date, int]]]:
+    """The trend chart's lines, named as the chart can draw them: in the reader's language, or in
+    English when no CJK font is installed (the chart then falls back to English, `chart_language`)."""
+    if chart_language(content.language) == content.language:
+        return content.entity_trend
+    return {content.english_names.get(name, name): points for name, points in content.entity_trend.items()}
+
+
 def render(
     content: DigestContent,
     recipient_name: str = "reader",
@@ -133,7 +148,7 @@ def render(
     env = _environment()
     images: dict[str, bytes] = {}
     sector_png = sector_chart(content.sector_share, language) if content.stories else None
-    trend_png = entity_trend_chart(content.entity_trend, language) if content.stories else None
+    trend_png = entity_trend_chart(chart_trend(content), language) if content.stories else None
     if sector_png:
         images["sector-share@hkai"] = sector_png
     if trend_png:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, Row
 
 from digest import queries
-from digest.i18n import EN
+from digest.i18n import EN, entity_name
 from digest.prose import extract, health_reason, outlet_name, published_label, why
 from digest.ranking import Candidate, Ranked, rank_stories
 from warehouse.marts import compute_spikes
@@ -56,6 +56,7 @@ class DigestContent:
     new_entities: list[dict[str, Any]] = field(default_factory=list)
     spikes: list[dict[str, Any]] = field(default_factory=list)
     entity_trend: dict[str, list[tuple[date, int]]] = field(default_factory=dict)
+    english_names: dict[str, str] = field(default_factory=dict)  # trend name shown → English name
     health: list[dict[str, Any]] = field(default_factory=list)
     relevant_articles: int = 0  # the week's relevant articles, all of them
     matched_articles: int = 0  # those that pass the subscriber's filters
@@ -81,9 +82,14 @@ class WeekWindow:
     clusters: dict[str, Row]
     first_weeks: dict[str, date]
     new_names: dict[str, tuple[str, str]]  # entities first seen this week: id → (name, type)
+    chinese: dict[str, str]  # entity id → the KB's Traditional Chinese name, where it has one
     outlets: dict[str, str]
     all_articles: int
     health: list[dict[str, Any]]
+
+    def name(self, entity_id: str, name: str, language: str) -> str:
+        """The entity's name in the reader's language (its English name when the KB has no other)."""
+        return entity_name(name, self.chinese.get(entity_id), language)
 
     def week_of(self, article: Row) -> date:
         return as_date(article.published_week)
@@ -137,15 +143,19 @@ def load_window(engine: Engine, week_start: date) -> WeekWindow:
     with engine.connect() as conn:
         articles = queries.relevant_articles(conn, first, week_start)
         ids = [a.id for a in articles]
+        entities = queries.entity_tags(conn, ids)
+        new = queries.new_entities(conn, week_start)
+        named = {e for tags in entities.values() for e, _, _ in tags} | set(new)
         return WeekWindow(
             week_start=week_start,
             articles=articles,
-            entities=queries.entity_tags(conn, ids),
+            entities=entities,
             mentions=queries.mentioned_entities(conn, ids),
             sectors=queries.sector_tags(conn, ids),
             clusters=queries.story_clusters(conn, (a.cluster_id for a in articles)),
             first_weeks=queries.first_weeks(conn),
-            new_names=queries.new_entities(conn, week_start),
+            new_names=new,
+            chinese=queries.chinese_names(conn, named),
             outlets={name: outlet_name(title) for name, title in queries.source_titles(conn).items()},
             all_articles=queries.count_articles(conn, week_start),
             health=health_summary(queries.source_health(conn, week_start)),
@@ -171,19 +181,21 @@ def select_content(
 def content_for(
     window: WeekWindow, filters: Filters, *, max_stories: int = 10, language: str = EN
 ) -> DigestContent:
-    """One subscriber's digest content: every section from the articles their filters accept."""
+    """One subscriber's digest content: every section from the articles their filters accept.
+    Entity names are in the subscriber's language wherever they appear (`WeekWindow.name`)."""
     accepted = [a for a in window.articles if filters.accepts(a, window)]
     week = [a for a in accepted if window.week_of(a) == window.week_start]
     weekly = weekly_entity_counts(window, accepted)
-    top = top_entities(window, week)
+    top = top_entities(window, week, language)
     return DigestContent(
         week_start=window.week_start,
         stories=top_stories(window, week, max_stories, language),
         top_entities=top,
         sector_share=sector_share(window, week),
-        new_entities=new_names(window, week),
-        spikes=spikes(window, weekly),
+        new_entities=new_names(window, week, language),
+        spikes=spikes(window, weekly, language),
         entity_trend=entity_trend(window, weekly, top),
+        english_names={e["entity_name"]: e["english_name"] for e in top[:TREND_ENTITIES]},
         health=window.health,
         relevant_articles=len(window.this_week),
         matched_articles=len(week),
@@ -212,7 +224,7 @@ def candidate(article: Row, window: WeekWindow) -> Candidate:
 
 
 def story(article: Row, ranked: Ranked, window: WeekWindow, language: str) -> Story:
-    names = [name for _, name, _ in window.entities.get(article.id, ())]
+    names = [window.name(e, name, language) for e, name, _ in window.entities.get(article.id, ())]
     sectors = sorted(window.sectors.get(article.id, ()))
     return Story(
         article_id=article.id,
@@ -246,8 +258,9 @@ def coverage(cluster: Row | None, outlets: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def top_entities(window: WeekWindow, week: list[Row]) -> list[dict[str, Any]]:
-    """Knowledge-base entities by articles among the accepted ones (as mart_weekly_entity_mentions)."""
+def top_entities(window: WeekWindow, week: list[Row], language: str = EN) -> list[dict[str, Any]]:
+    """Knowledge-base entities by articles among the accepted ones (as mart_weekly_entity_mentions);
+    `entity_name` in the reader's language, `english_name` the KB's canonical name."""
     counts: Counter[str] = Counter()
     about: dict[str, tuple[str, str]] = {}
     for article in week:
@@ -255,10 +268,17 @@ def top_entities(window: WeekWindow, week: list[Row]) -> list[dict[str, Any]]:
             counts[entity_id] += 1
             about[entity_id] = (name, kind)
     rows: list[dict[str, Any]] = [
-        {"entity_id": e, "entity_name": about[e][0], "entity_type": about[e][1], "articles": n}
+        {
+            "entity_id": e,
+            "entity_name": window.name(e, about[e][0], language),
+            "english_name": about[e][0],
+            "entity_type": about[e][1],
+            "articles": n,
+        }
         for e, n in counts.items()
     ]
-    return sorted(rows, key=lambda r: (-int(r["articles"]), str(r["entity_name"])))[:TOP_ENTITIES]
+    # ordered by the English name, so both frames list the same entities in the same order
+    return sorted(rows, key=lambda r: (-int(r["articles"]), str(r["english_name"])))[:TOP_ENTITIES]
 
 
 def sector_share(window: WeekWindow, week: list[Row]) -> list[dict[str, Any]]:
@@ -270,14 +290,20 @@ def sector_share(window: WeekWindow, week: list[Row]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-int(r["articles"]), str(r["sector"])))
 
 
-def new_names(window: WeekWindow, week: list[Row]) -> list[dict[str, Any]]:
-    """Entities first seen in relevant news this week, among the accepted articles (as mart_new_entities)."""
+def new_names(window: WeekWindow, week: list[Row], language: str = EN) -> list[dict[str, Any]]:
+    """Entities first seen in relevant news this week, among the accepted articles (as mart_new_entities);
+    a KB entity under its name in the reader's language, a candidate name as found (ordered as in
+    English, so both frames list the same names)."""
     counts = Counter(e for a in week for e in window.mentions.get(a.id, ()) if e in window.new_names)
-    rows: list[dict[str, Any]] = [
-        {"entity_name": window.new_names[e][0], "entity_type": window.new_names[e][1], "articles": n}
-        for e, n in counts.items()
+    chosen = sorted(counts.items(), key=lambda en: (-en[1], window.new_names[en[0]][0]))[:NEW_NAMES]
+    return [
+        {
+            "entity_name": window.name(e, window.new_names[e][0], language),
+            "entity_type": window.new_names[e][1],
+            "articles": n,
+        }
+        for e, n in chosen
     ]
-    return sorted(rows, key=lambda r: (-int(r["articles"]), str(r["entity_name"])))[:NEW_NAMES]
 
 
 def weekly_entity_counts(window: WeekWindow, accepted: list[Row]) -> dict[str, dict[date, int]]:
@@ -289,12 +315,16 @@ def weekly_entity_counts(window: WeekWindow, accepted: list[Row]) -> dict[str, d
     return counts
 
 
-def spikes(window: WeekWindow, weekly: dict[str, dict[date, int]]) -> list[dict[str, Any]]:
-    """The week's spikes against each entity's 4-week baseline (as mart_entity_spikes)."""
+def spikes(
+    window: WeekWindow, weekly: dict[str, dict[date, int]], language: str = EN
+) -> list[dict[str, Any]]:
+    """The week's spikes against each entity's 4-week baseline (as mart_entity_spikes), chosen and
+    ordered by their English names, then named in the reader's language."""
     names = {e: name for tags in window.entities.values() for e, name, _ in tags}
     rows = [(week, e, names[e], n) for e, weeks in weekly.items() for week, n in weeks.items()]
     found = [s for s in compute_spikes(rows) if s["week_start"] == window.week_start]
-    return sorted(found, key=lambda s: (-s["score"], s["entity_name"]))[:SPIKES]
+    chosen = sorted(found, key=lambda s: (-s["score"], s["entity_name"]))[:SPIKES]
+    return [{**s, "entity_name": window.name(s["entity_id"], s["entity_name"], language)} for s in chosen]
 
 
 def entity_trend(

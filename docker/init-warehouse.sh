@@ -9,4 +9,6 @@ psql --set ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
      --set warehouse_password="$HKAI_WAREHOUSE_PASSWORD" <<'SQL'
 CREATE ROLE hkai LOGIN PASSWORD :'warehouse_password';
 CREATE DATABASE warehouse OWNER hkai;
+-- read-only role for BI tools: NOLOGIN, granted SELECT by migration 0010 (see the README)
+CREATE ROLE hkai_reader NOLOGIN;
 SQL

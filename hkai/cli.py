@@ -48,11 +48,15 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | 
 
 
 @contextmanager
-def _atomic_output(path: Path) -> Iterator[IO[str]]:
+def _atomic_output(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
     """Write to a temporary file beside `path` and rename it on success: no half file is left behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        "wb" if binary else "w",
+        encoding=None if binary else "utf-8",
+        dir=path.parent,
+        prefix=f".{path.name}.",
+        delete=False,
     )
     try:
         with handle:
@@ -227,6 +231,29 @@ def cmd_replay(args: argparse.Namespace) -> int:
             return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """One mart to a file (written atomically) or to stdout, as CSV or Parquet."""
+    from warehouse.db import get_engine
+    from warehouse.export import frame_bytes, mart_frame
+
+    to_stdout = args.output in (None, "-")
+    if to_stdout and args.format == "parquet" and sys.stdout.isatty():
+        raise CliError("Parquet is binary: write it to a file with -o FILE (or redirect stdout)")
+    frame = mart_frame(get_engine(), args.mart)
+    data = frame_bytes(frame, args.format)
+    if to_stdout:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        where = "stdout"
+    else:
+        path = Path(args.output)
+        with _atomic_output(path, binary=True) as out:
+            out.write(data)
+        where = str(path)
+    print(f"exported {len(frame)} rows of {args.mart} as {args.format} to {where}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hkai",
@@ -300,6 +327,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="send again a digest whose delivery is unknown or failed (needs --week)",
     )
     p.set_defaults(func=cmd_digest)
+
+    from warehouse.marts.definitions import MART_NAMES
+
+    p = sub.add_parser(
+        "export",
+        help="export a mart as CSV or Parquet",
+        description="Export one mart (a trend table) whole, for spreadsheets, pandas or BI tools. "
+        "Timestamps are UTC and timezone-aware; CSV is UTF-8 with a header row.",
+    )
+    p.add_argument(
+        "mart", choices=MART_NAMES, metavar="MART", help="the mart to export: " + ", ".join(MART_NAMES)
+    )
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default csv)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="file to write (replaced only when the export succeeds); default or '-': stdout",
+    )
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("replay-server", help="serve the replay snapshot on loopback")
     p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")

@@ -12,11 +12,11 @@ import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from config.settings import get_settings
+from config.settings import REPO_ROOT, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,70 @@ def crawlable_sources() -> list[str]:
     from spiders.fetch_mode import crawlable_sources as for_mode
 
     return for_mode(get_settings())
+
+
+def declared_source_names() -> list[str]:
+    """Source names as declared in spiders/sources/*.py (`Source(name=...)`), read without
+    importing Scrapy, so a DAG file can offer them in its trigger form at parse time.
+    tests/hkai/test_ingest_params.py checks they equal the registry's."""
+    import ast
+
+    names = set()
+    for path in sorted((REPO_ROOT / "spiders" / "sources").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Source":
+                for keyword in node.keywords:
+                    if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+                        names.add(str(keyword.value.value))
+    return sorted(names)
+
+
+def select_sources(requested: list[str] | None) -> list[str]:
+    """The sources to crawl: `requested` (any order, duplicates dropped), else every crawlable one.
+
+    A name that is not registered is a ValueError that names it and lists the valid names, before
+    anything is crawled. A registered source that the replay snapshot lacks is crawled all the same:
+    every request fails, so it is flagged in source health, as a broken live source would be.
+    """
+    available = crawlable_sources()
+    if not requested:
+        return available
+    wanted = list(dict.fromkeys(name.strip() for name in requested if name.strip()))
+    from spiders.registry import spider_classes
+
+    unknown = [name for name in wanted if name not in spider_classes()]
+    if unknown:
+        raise ValueError(
+            f"unknown source(s): {', '.join(unknown)}; known sources: {', '.join(spider_classes())}"
+        )
+    return wanted
+
+
+def parse_since(since: str | date | None) -> date | None:
+    """The backfill start date (YYYY-MM-DD), or None; anything else is a clear ValueError."""
+    if since is None or since == "":
+        return None
+    if isinstance(since, date):
+        return since
+    try:
+        return date.fromisoformat(str(since).strip()[:10])
+    except ValueError:
+        raise ValueError(f"since must be a date (YYYY-MM-DD), not {since!r}") from None
+
+
+def published_since(items: list[dict[str, Any]], since: date | None) -> tuple[list[dict[str, Any]], int]:
+    """Items published on or after `since` (Hong Kong date); items without a date are kept, as
+    nothing says they are older. Returns the kept items and how many were left out."""
+    if since is None:
+        return items, 0
+    from transforms.dates import as_hkt, parse_date
+
+    kept = []
+    for item in items:
+        published = parse_date(item.get("published_at"))
+        if published is None or as_hkt(published).date() >= since:
+            kept.append(item)
+    return kept, len(items) - len(kept)
 
 
 @dataclass
@@ -157,13 +221,18 @@ def read_staged(run_id: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, 
         return read_from_warehouse(conn, run_id)
 
 
-def tag_and_load(run_id: str) -> dict[str, Any]:
-    """Tag every staged item and upsert it with its tags, in one transaction."""
+def tag_and_load(run_id: str, since: str | date | None = None) -> dict[str, Any]:
+    """Tag every staged item (published on or after `since`, when given: a backfill window) and
+    upsert it with its tags, in one transaction."""
     from transforms.tagging import default_tagger, tag_record
     from warehouse.db import get_engine
     from warehouse.load import load_articles, record_load_audit
 
-    items, validators = read_staged(run_id)
+    staged, validators = read_staged(run_id)
+    start = parse_since(since)
+    items, before = published_since(staged, start)
+    if start is not None:
+        log.info("tag_and_load %s: %s staged items published before %s left out", run_id, before, start)
     tagger = default_tagger()
     tagged = [tag_record(item, tagger) for item in items]
     engine = get_engine()
@@ -177,6 +246,7 @@ def tag_and_load(run_id: str) -> dict[str, Any]:
         "relevant": sum(1 for t in tagged if t["relevant"]),
         "rejected": report.rejected,
         "candidates": report.candidates,
+        "before_since": before,
     }
     log.info("tag_and_load %s: %s", run_id, {k: v for k, v in summary.items() if k != "rejected"})
     return summary
@@ -233,13 +303,15 @@ def run_all(
     run_id: str | None = None,
     sources: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    since: str | date | None = None,
 ) -> dict[str, Any]:
     """The ingest DAG's path without Airflow (`hkai run`, tests): the same tasks in the same order."""
     say = progress or (lambda _message: None)
     run_id = run_id or f"manual__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     say(f"run {run_id}: preparing the warehouse")
+    start = parse_since(since)
+    names = select_sources(sources)  # a bad name fails before the warehouse is touched
     prepare_warehouse()
-    names = sources or crawlable_sources()
     crawls = []
     for number, name in enumerate(names, 1):
         say(f"crawling {name} ({number}/{len(names)})")
@@ -250,7 +322,7 @@ def run_all(
         )
         crawls.append(summary)
     say("tagging and loading")
-    loaded = tag_and_load(run_id)
+    loaded = tag_and_load(run_id, since=start)
     say("clustering stories")
     clusters = cluster_stories()
     say("quality checks")

@@ -21,6 +21,7 @@ import scrapy
 from scrapy import signals
 from scrapy.http import Response
 
+from spiders.items import ArticleItem
 from spiders.middlewares import ROBOTS_UNAVAILABLE
 from spiders.model import Source
 from transforms.dates import FUTURE_TOLERANCE, HKT, as_hkt, parse_date, plausible
@@ -340,7 +341,7 @@ class ArticleSpider(scrapy.Spider):
         if item:
             yield item
 
-    def build_item(self, url: str, record: dict[str, Any], *, extraction: str) -> dict[str, Any] | None:
+    def build_item(self, url: str, record: dict[str, Any], *, extraction: str) -> ArticleItem | None:
         title = clean_title(record.get("title"))
         body = clean_text(record.get("body"))
         if not title and not body:
@@ -356,20 +357,20 @@ class ArticleSpider(scrapy.Spider):
         elif record.get("published_at") and published is None:
             self.count("dates_rejected")
         language = record.get("language") or detect_language(f"{title}\n{body}", self.source.languages[0])
-        return {
-            "url": url,
-            "canonical_url": canonical_url(url),
-            "source": self.source.name,
-            "language": language,
-            "title": title,
-            "body": body,
-            "published_at": published.isoformat() if published else None,
-            "modified_at": modified.isoformat() if modified else None,
-            "authors": [a for a in record.get("authors") or [] if a],
-            "fetched_at": self.fetched_at.isoformat(),
-            "section": record.get("section"),
-            "extraction": extraction,
-        }
+        return ArticleItem(
+            url=url,
+            canonical_url=canonical_url(url),
+            source=self.source.name,
+            language=language,
+            title=title,
+            body=body,
+            published_at=published.isoformat() if published else None,
+            modified_at=modified.isoformat() if modified else None,
+            authors=[a for a in record.get("authors") or [] if a],
+            fetched_at=self.fetched_at.isoformat(),
+            section=record.get("section"),
+            extraction=extraction,
+        )
 
     def on_error(self, failure: Any) -> None:
         from scrapy.exceptions import IgnoreRequest

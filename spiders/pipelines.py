@@ -1,4 +1,7 @@
-"""Item pipelines: validate, then append to the run's staging JSONL (the replayable raw layer)."""
+"""Item pipelines: validate, then append to the run's staging JSONL (the replayable raw layer).
+
+Both read items through ItemAdapter, so they take the spiders' ArticleItem (spiders/items.py) or
+any other item type Scrapy supports."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
+from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -20,12 +24,13 @@ class ValidateItemPipeline:
     def from_crawler(cls, crawler: Crawler) -> ValidateItemPipeline:
         return cls(crawler)
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        problems = validate_item(item)
+    def process_item(self, item: Any) -> Any:
+        fields = ItemAdapter(item).asdict()
+        problems = validate_item(fields)
         if problems:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("hkai/invalid_items")
-            raise DropItem(f"invalid item {item.get('url')}: {', '.join(problems)}")
+            raise DropItem(f"invalid item {fields.get('url')}: {', '.join(problems)}")
         return item
 
 
@@ -55,8 +60,8 @@ class StagingWriterPipeline:
         if self.handle:
             self.handle.close()
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+    def process_item(self, item: Any) -> Any:
         if self.handle is not None:
-            self.handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+            self.handle.write(json.dumps(ItemAdapter(item).asdict(), ensure_ascii=False) + "\n")
             self.handle.flush()
         return item

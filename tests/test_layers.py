@@ -15,7 +15,9 @@ from tests.paths import REPO
 
 LAYERS: dict[str, int] = {
     "dags": 4,
+    "plugins": 4,
     "hkai": 3,
+    "web": 3,
     "spiders": 2,
     "digest": 2,
     "warehouse": 2,

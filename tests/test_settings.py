@@ -29,7 +29,7 @@ def test_no_module_reads_the_environment_directly() -> None:
     """`os.environ`/`os.getenv` only in config/settings.py, so every variable is typed and documented."""
     readers = [
         str(path.relative_to(REPO))
-        for package in ("hkai", "spiders", "transforms", "warehouse", "digest", "dags")
+        for package in ("hkai", "spiders", "transforms", "warehouse", "digest", "dags", "web", "plugins")
         for path in (REPO / package).rglob("*.py")
         if re.search(r"os\.environ|os\.getenv|getenv\(", path.read_text(encoding="utf-8"))
     ]

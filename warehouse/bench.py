@@ -137,6 +137,40 @@ QUERIES = {
 }
 
 
+SEARCHES: dict[str, tuple[str, str]] = {
+    # (query, filter): the synthetic text is common English words only, so "common words" match
+    # most articles (a worst case for counting), and the short terms are scans
+    "search: absent word": ("Cyberport", ""),
+    "search: common word, latest week": ("hospital", "week"),
+    "search: two common words": ("robot chip", ""),
+    "search: common word, one entity": ("bank", "entity"),
+    "search: 2-character Chinese (scan)": ("港大", ""),
+    "search: 2-letter word, latest week (scan)": ("AI", "week"),
+}
+
+
+def _search_latencies(engine: Engine, week: Any) -> dict[str, float]:
+    """Median of 5 for one page of search results (with its total) and for the filter facets."""
+    from warehouse.search import search_articles, search_facets
+
+    latencies = {}
+    for name, (query, narrow) in SEARCHES.items():
+        filters: dict[str, Any] = {"week": week} if narrow == "week" else {"entity": "hkma"} if narrow else {}
+        runs = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            search_articles(engine, query, limit=20, **filters)
+            runs.append(time.perf_counter() - t0)
+        latencies[name] = statistics.median(runs)
+    runs = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        search_facets(engine)
+        runs.append(time.perf_counter() - t0)
+    latencies["search facets"] = statistics.median(runs)
+    return latencies
+
+
 def bench_database(label: str, url: str, count: int) -> dict[str, Any]:
     from transforms.kb import load_entities
     from warehouse.load import load_articles
@@ -175,6 +209,7 @@ def bench_database(label: str, url: str, count: int) -> dict[str, Any]:
                 conn.execute(text(sql), params).all()
                 runs.append(time.perf_counter() - t0)
             latencies[name] = statistics.median(runs)
+    latencies.update(_search_latencies(engine, latest_date))
     return {
         "database": label,
         "articles": count,
@@ -199,7 +234,7 @@ def report(results: list[dict[str, Any]]) -> str:
         + " |",
         "| full mart refresh (s) | " + " | ".join(f"{r['full_refresh_s']:.1f}" for r in results) + " |",
     ]
-    for name in QUERIES:
+    for name in (*QUERIES, *SEARCHES, "search facets"):
         lines.append(
             f"| query: {name} (ms, median of 5) | "
             + " | ".join(f"{r['latencies'][name] * 1000:.1f}" for r in results)

@@ -193,6 +193,8 @@ class EntitySpike(Base):
     articles: Mapped[int] = mapped_column(Integer)
     baseline: Mapped[float] = mapped_column(Float)
     score: Mapped[float] = mapped_column(Float)
+    entity_name_zh_hant: Mapped[str | None] = mapped_column(String(300))
+    entity_name_zh_hans: Mapped[str | None] = mapped_column(String(300))
 
 
 class LoadAudit(Base):
@@ -290,6 +292,30 @@ class DigestDelivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class AlertDelivery(Base):
+    """One watchlist alert claim per (recipient, Hong Kong day): sent at most once, never silently.
+
+    `status` is `sending` (claimed), `sent`, `failed` (SMTP refused; safe to retry), `unknown`
+    (outcome not known; not resent) or `nothing` (no watched item matched that day).
+    """
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (UniqueConstraint("recipient", "alert_day", name="uq_alert_recipient_day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    alert_day: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(16))
+    stories: Mapped[list] = mapped_column(JSON, default=list)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 SECTORS = {

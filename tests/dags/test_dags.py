@@ -24,11 +24,15 @@ def dagbag():  # type: ignore[no-untyped-def]
 
 def test_dagbag_has_no_import_errors(dagbag) -> None:  # type: ignore[no-untyped-def]
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"hk_ai_news_ingest", "hk_ai_weekly_digest"}
+    assert set(dagbag.dag_ids) == {"hk_ai_news_ingest", "hk_ai_weekly_digest", "hk_ai_watchlist_alerts"}
 
 
 def test_dag_file_names_match_dag_ids() -> None:
-    assert sorted(p.stem for p in DAGS.glob("*.py")) == ["hk_ai_news_ingest", "hk_ai_weekly_digest"]
+    assert sorted(p.stem for p in DAGS.glob("*.py")) == [
+        "hk_ai_news_ingest",
+        "hk_ai_watchlist_alerts",
+        "hk_ai_weekly_digest",
+    ]
 
 
 def test_ingest_structure(dagbag) -> None:  # type: ignore[no-untyped-def]
@@ -87,6 +91,50 @@ def test_digest_params_are_typed_and_described(dagbag) -> None:  # type: ignore[
         recipients.resolve("a@example.org")
 
 
+def test_ingest_params_are_typed_and_described_from_the_registry(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from airflow.sdk.exceptions import ParamValidationError
+
+    from spiders.registry import spider_classes
+
+    params = dagbag.dags["hk_ai_news_ingest"].params
+    assert set(params) == {"sources", "since"}
+    sources, since = params.get_param("sources"), params.get_param("since")
+    assert sources.description and since.description
+    # optional in the trigger form: Airflow 3's form marks a field required unless its type allows null
+    assert sources.value == [] and sources.schema["type"] == ["array", "null"]
+    assert sources.resolve(None) is None and sources.resolve([]) == []  # empty: every source
+    assert sources.schema["items"]["enum"] == sorted(spider_classes())  # the registry, read without Scrapy
+    assert since.value is None and since.schema["format"] == "date"
+    assert sources.resolve(["rthk_en", "hkma"]) == ["rthk_en", "hkma"]
+    with pytest.raises(ParamValidationError):
+        sources.resolve(["rthk_english"])
+    with pytest.raises(ParamValidationError):
+        since.resolve("last week")
+
+
+def test_alert_dag_is_daily_in_hong_kong_with_typed_params(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from airflow.sdk import CronTriggerTimetable
+
+    dag = dagbag.dags["hk_ai_watchlist_alerts"]
+    assert set(dag.task_dict) == {"find_matches", "send"}
+    assert dag.task_dict["find_matches"].downstream_task_ids == {"send"}
+    assert isinstance(dag.timetable, CronTriggerTimetable)
+    assert "0 8 * * *" in repr(dag.timetable) and "Asia/Hong_Kong" in repr(dag.timetable)
+    assert dag.task_dict["send"].retries == 0  # a retry could only resend: outcomes are final
+    params = dag.params
+    assert set(params) == {"day", "mode"} and all(params.get_param(n).description for n in params)
+
+
+def test_every_task_of_every_dag_emails_the_operator_on_failure(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from hkai.notify import notify_failure
+
+    for dag in dagbag.dags.values():
+        for task in dag.tasks:
+            callbacks = task.on_failure_callback
+            listed = callbacks if isinstance(callbacks, list) else [callbacks]
+            assert notify_failure in listed, (dag.dag_id, task.task_id)
+
+
 def test_the_warehouse_asset_is_declared_once() -> None:
     from hkai.assets import WAREHOUSE_MARTS
 
@@ -104,7 +152,7 @@ def test_digest_dag_only_wires_the_orchestration_module() -> None:
     modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     modules |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
     ours = {m for m in modules if m.split(".")[0] in {"config", "transforms", "warehouse", "digest", "hkai"}}
-    assert ours == {"hkai.weekly_digest", "hkai.assets"}
+    assert ours == {"hkai.weekly_digest", "hkai.assets", "hkai.notify"}
 
 
 def test_dag_files_import_no_heavy_modules() -> None:

@@ -53,6 +53,8 @@ def refresh_marts(engine: Engine, run_id: str | None = None) -> dict[str, int]:
     One transaction: readers see the old rows or the new ones, and a rerun gives identical rows.
     Returns the row count of each refreshed mart and the number of weeks refreshed.
     """
+    from warehouse.dictionary import apply_comments  # it reads the mart definitions: import late
+
     with engine.begin() as conn:
         weeks = affected_weeks(conn, run_id)
         if weeks is None:
@@ -65,6 +67,7 @@ def refresh_marts(engine: Engine, run_id: str | None = None) -> dict[str, int]:
             conn.execute(_insert_from_sql(conn, mart))
         counts = {mart.name: _row_count(conn, mart) for mart in (*INCREMENTAL, *WHOLE_FROM_SQL)}
         counts["mart_entity_spikes"] = _rebuild_spikes(conn)
+        apply_comments(conn)  # PostgreSQL's COMMENT ON from the data dictionary (changed ones only)
     counts["weeks_refreshed"] = len(weeks)
     return counts
 
@@ -101,9 +104,20 @@ def _row_count(conn: Connection, mart: Mart) -> int:
 def _rebuild_spikes(conn: Connection) -> int:
     mentions = mart_table("mart_weekly_entity_mentions")
     weekly = conn.execute(
-        select(mentions.c.week_start, mentions.c.entity_id, mentions.c.entity_name, mentions.c.articles)
+        select(
+            mentions.c.week_start,
+            mentions.c.entity_id,
+            mentions.c.entity_name,
+            mentions.c.articles,
+            mentions.c.entity_name_zh_hant,
+            mentions.c.entity_name_zh_hans,
+        )
     ).all()
-    spikes = compute_spikes([(r[0], r[1], r[2], r[3]) for r in weekly])
+    chinese = {r[1]: {"entity_name_zh_hant": r[4], "entity_name_zh_hans": r[5]} for r in weekly}
+    spikes = [
+        spike | chinese[spike["entity_id"]]
+        for spike in compute_spikes([(r[0], r[1], r[2], r[3]) for r in weekly])
+    ]
     target = mart_table("mart_entity_spikes")
     conn.execute(delete(target))
     if spikes:
