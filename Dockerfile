@@ -20,6 +20,8 @@ RUN pip install --no-cache-dir \
 # DAG files are baked in (rebuild after changing them); data/ and out/ are created here so the
 # named volumes mounted over them start out owned by `airflow`.
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
+# The HK AI Trends pages (web/ is installed with the package above; this registers them with Airflow).
+COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
 RUN mkdir -p /opt/airflow/data /opt/airflow/out
 
 ENV HKAI_CRAWL_MODE=live \

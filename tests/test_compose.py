@@ -41,6 +41,7 @@ MUST_MATCH = (
     "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
     "AIRFLOW__CORE__LOAD_EXAMPLES",
     "AIRFLOW__CORE__DAGS_FOLDER",
+    "AIRFLOW__CORE__PLUGINS_FOLDER",
     "AIRFLOW_CONN_HKAI_WAREHOUSE",
     "AIRFLOW_CONN_SMTP_DEFAULT",
     "HKAI_WAREHOUSE_URL",
@@ -49,6 +50,7 @@ FIXED_VALUES = {
     "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
     "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": "http://airflow-apiserver:8080/execution/",
     "AIRFLOW__CORE__DAGS_FOLDER": "/opt/airflow/dags",
+    "AIRFLOW__CORE__PLUGINS_FOLDER": "/opt/airflow/plugins",
 }
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN|_KEY$|REDISCLI_AUTH")
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}; `$${...}` is a literal `$`.
