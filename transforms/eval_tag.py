@@ -13,12 +13,17 @@ prints the three side by side. On dev, `learned` and `hybrid` are cross-validate
 tagged by models trained without its fold (`transforms.train.cross_validated_outputs`), since the
 checked-in model was trained on all of dev.
 
-Run: `python -m transforms.eval_tag [dev|test|test2|heldout] [--mode MODE]`.
+The new-name finder's precision by hand: `--names` scores `tests/data/tagging/names_sample.jsonl`,
+candidates the finder produced on real text, each judged by reading it in context (see NAMES.md there).
+
+Run: `python -m transforms.eval_tag [dev|test|test2|heldout] [--mode MODE]`, `... --names`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -44,14 +49,19 @@ def tag_all(items: Sequence[dict[str, Any]], tagger: Tagger) -> list[dict[str, A
 
 
 def outputs_for(
-    items: Sequence[dict[str, Any]], split: str, mode: str, tagger: Tagger
-) -> list[dict[str, Any]]:
-    """The tagger's outputs in `mode`; on the training split the learned modes are cross-validated."""
-    if mode == "rules":
-        return tag_all(items, tagger.using(None))
-    if split == TRAINING_SPLIT:
-        return cross_validated_outputs(items, mode, tagger.using(None))
-    return tag_all(items, tagger.using(load_model(mode)))
+    items: Sequence[dict[str, Any]], split: str, modes: Sequence[str], tagger: Tagger
+) -> dict[str, list[dict[str, Any]]]:
+    """The tagger's outputs per mode; on the training split the learned modes are cross-validated."""
+    outputs: dict[str, list[dict[str, Any]]] = {}
+    learned = [m for m in modes if m != "rules"]
+    if split == TRAINING_SPLIT and learned:
+        outputs.update(cross_validated_outputs(items, learned, tagger.using(None)))
+    for mode in modes:
+        if mode == "rules":
+            outputs[mode] = tag_all(items, tagger.using(None))
+        elif mode not in outputs:
+            outputs[mode] = tag_all(items, tagger.using(load_model(mode)))
+    return {mode: outputs[mode] for mode in modes}
 
 
 def evaluate(
@@ -155,6 +165,38 @@ def comparison(reports: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+NAMES_SAMPLE = DATA / "names_sample.jsonl"
+
+
+def wilson(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson interval of a proportion: honest bounds for a sample of a hundred."""
+    if not total:
+        return 0.0, 0.0
+    p = correct / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return centre - half, centre + half
+
+
+def names_precision(path: Any = None) -> str:
+    """Per judged sample: candidates, how many a reader judged correct, precision and its interval."""
+    rows = [
+        json.loads(line) for line in (path or NAMES_SAMPLE).read_text(encoding="utf-8").splitlines() if line
+    ]
+    lines = [
+        "| sample | candidates | correct | precision | 95% interval |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for sample in dict.fromkeys(r["sample"] for r in rows):
+        judged = [r for r in rows if r["sample"] == sample]
+        correct = sum(1 for r in judged if r["correct"])
+        low, high = wilson(correct, len(judged))
+        lines.append(
+            f"| {sample} | {len(judged)} | {correct} | {correct / len(judged):.3f} | {low:.3f}–{high:.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -165,7 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         "--split", dest="named_split", choices=sorted(SPLIT_GLOBS), help="the only way to run blind"
     )
     parser.add_argument("--mode", default="hybrid", choices=[*MODES, "all"])
+    parser.add_argument("--names", action="store_true", help="the new-name finder's judged precision")
     args = parser.parse_args(argv)
+    if args.names:
+        print(names_precision())
+        return 0
     if args.split and args.named_split and args.split != args.named_split:
         parser.error("two different splits given")
     split = args.named_split or args.split or "heldout"
@@ -175,20 +221,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     modes = list(MODES) if args.mode == "all" else [args.mode]
     tagger = Tagger(mode="rules")
-    reports: dict[str, dict[str, Any]] = {}
-    for mode in modes:
-        try:
-            reports[mode] = evaluate(items, outputs_for(items, split, mode, tagger))
-        except ModelError as error:
-            print(f"{mode}: {error}", file=sys.stderr)
-            return 2
+    try:
+        outputs = outputs_for(items, split, modes, tagger)
+    except ModelError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    reports = {mode: evaluate(items, outputs[mode]) for mode in modes}
     cv = " (learned, hybrid: 5-fold cross-validation within dev)" if split == TRAINING_SPLIT else ""
     print(f"{split}: {len(items)} items{cv}")
     if len(reports) > 1:
         print(comparison(reports))
-    else:
-        print(f"mode: {modes[0]}")
-        print(table(reports[modes[0]]))
+    for mode, report in reports.items():
+        print(f"\nmode: {mode}")
+        print(table(report))
     return 0
 
 

@@ -14,19 +14,22 @@ chosen by cross-validation on the development data (`transforms.train`, which wr
 A label with too few labelled examples to learn from keeps the rules' decision (`hybrid`) or is never
 predicted (`learned`).
 
-Inference needs no scikit-learn: the model is a JSON file of coefficients
-(`transforms/kb/model/tagger.json`), and n-grams are counted with one Aho-Corasick pass over the
+Inference needs no scikit-learn: the model is a gzipped JSON file of coefficients
+(`transforms/kb/model/tagger.json.gz`; each model's weights as integers times one scale, which keeps
+the file under 1 MB), and n-grams are counted with one Aho-Corasick pass over the
 article (`ahocorasick-rs`) plus a regex tokenisation for Latin words.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import logging
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,9 +39,13 @@ import numpy as np
 
 from transforms.kb import KB_DIR
 
-MODEL_PATH = KB_DIR / "model" / "tagger.json"
+MODEL_PATH = KB_DIR / "model" / "tagger.json.gz"
 MODES = ("rules", "learned", "hybrid")
-FORMAT = 1
+FORMAT = 3
+# Text weights are stored as integers in [-QUANT_LEVELS, QUANT_LEVELS] times one scale per model (the
+# largest weight / QUANT_LEVELS): a weight's error is at most 1/8,000 of the model's largest, and the
+# weights too small to round to 1 are dropped, which keeps the file small.
+QUANT_LEVELS = 4095
 KINDS = ("relevance", "sector", "theme")
 
 log = logging.getLogger(__name__)
@@ -148,11 +155,11 @@ class NgramFeatures:
             words = [re.escape(w) for w in gram.split(" ")]
             pattern = re.compile(r"(?<![a-z0-9])" + r"[^a-z0-9]+".join(words) + r"(?![a-z0-9])")
         found: list[dict[str, Any]] = []
-        for field, original, folded in (("title", title, folded_title), ("body", body, folded_body)):
+        for field_name, original, folded in (("title", title, folded_title), ("body", body, folded_body)):
             for match in pattern.finditer(folded):
                 found.append(
                     {
-                        "field": field,
+                        "field": field_name,
                         "start": match.start(),
                         "end": match.end(),
                         "text": original[match.start() : match.end()],
@@ -213,6 +220,8 @@ class KindModel:
     models: dict[str, LabelModel]
     fallback: list[str]
     c: float = 1.0  # the regularisation cross-validation chose (for the record)
+    # per label, the cross-validated F1 on dev of the model and of the rules (hybrid: the better decides)
+    cv_f1: dict[str, list[float]] = field(default_factory=dict)
 
     def scaled(self, values: Mapping[str, float] | None) -> np.ndarray | None:
         if values is None or not self.rule_features:
@@ -255,6 +264,11 @@ class LearnedModel:
     def vector(self, folded_title: str, folded_body: str) -> SparseVector:
         return self.features.vector(article_text(folded_title, folded_body))
 
+    @property
+    def rules_decide_relevance(self) -> bool:
+        """Hybrid only: the rules beat the relevance model in cross-validation on dev."""
+        return "relevant" not in self.kinds["relevance"].models
+
     def relevance(self, text: SparseVector, rules: Mapping[str, float] | None) -> Decision:
         kind = self.kinds["relevance"]
         model = kind.models["relevant"]
@@ -285,12 +299,19 @@ class LearnedModel:
     # -- serialisation --------------------------------------------------------------------------
     @staticmethod
     def kind_to_json(kind: KindModel) -> dict[str, Any]:
+        # sparse: the kind stores once the indices of the text features some model of it weighs
+        # (as gaps between ascending indices: small numbers), each model its quantised weights there
+        quantised = {label: _quantise(m.text_coef) for label, m in kind.models.items()}
+        used = sorted(set().union(*(np.flatnonzero(q).tolist() for q, _ in quantised.values())))
+        index = np.asarray(used, dtype=np.int64)
         return {
             "rule_features": kind.rule_features,
             "rule_mean": [_round(x) for x in kind.rule_mean],
             "rule_scale": [_round(x) for x in kind.rule_scale],
             "fallback": kind.fallback,
             "c": kind.c,
+            "cv_f1": kind.cv_f1,
+            "text_index_gaps": np.diff(index, prepend=0).tolist(),
             "models": {
                 label: {
                     "intercept": _round(m.intercept),
@@ -298,9 +319,8 @@ class LearnedModel:
                     "threshold": _round(m.threshold),
                     "positives": m.positives,
                     "rule_coef": [_round(x) for x in m.rule_coef],
-                    # sparse: a text feature absent from every training article has weight 0
-                    "text_index": [int(i) for i in np.flatnonzero(m.text_coef)],
-                    "text_coef": [_round(x) for x in m.text_coef[np.flatnonzero(m.text_coef)]],
+                    "text_scale": quantised[label][1],
+                    "text_coef": quantised[label][0][index].tolist(),
                 }
                 for label, m in kind.models.items()
             },
@@ -308,10 +328,13 @@ class LearnedModel:
 
     @staticmethod
     def kind_from_json(name: str, data: dict[str, Any], size: int) -> KindModel:
+        index = np.cumsum(np.asarray(data["text_index_gaps"], dtype=np.int64))
+        if len(index) and (index[-1] >= size or index[0] < 0):
+            raise ModelError(f"the {name} models weigh text features outside the vocabulary")
         models: dict[str, LabelModel] = {}
         for label, m in data["models"].items():
             coef = np.zeros(size)
-            coef[np.asarray(m["text_index"], dtype=np.int64)] = np.asarray(m["text_coef"], dtype=float)
+            coef[index] = np.asarray(m["text_coef"], dtype=float) * float(m["text_scale"])
             models[label] = LabelModel(
                 label,
                 coef,
@@ -329,12 +352,23 @@ class LearnedModel:
             models,
             list(data["fallback"]),
             float(data.get("c", 1.0)),
+            {label: list(pair) for label, pair in data.get("cv_f1", {}).items()},
         )
 
 
+def _quantise(coef: np.ndarray) -> tuple[np.ndarray, float]:
+    """Integer weights and their scale: coef ≈ q × scale (the scale rounded first, so that the file
+    holds exactly the numbers the tagger multiplies)."""
+    largest = float(np.max(np.abs(coef))) if len(coef) else 0.0
+    if largest == 0.0:
+        return np.zeros(len(coef), dtype=np.int64), 1.0
+    scale = _round(largest / QUANT_LEVELS)
+    return np.rint(coef / scale).astype(np.int64), scale
+
+
 def _round(value: float) -> float:
-    """Six significant digits: small files, and the same bytes from the same training run."""
-    return float(f"{float(value):.6g}")
+    """Five significant digits: small files, and the same bytes from the same training run."""
+    return float(f"{float(value):.5g}")
 
 
 def dump_models(
@@ -374,7 +408,28 @@ def parse_models(text: str, mode: str) -> LearnedModel:
     }
     if set(kinds) != set(KINDS):
         raise ModelError(f"the model file's {mode!r} block lacks {sorted(set(KINDS) - set(kinds))}")
+    if "relevant" not in kinds["relevance"].models and not (
+        mode == "hybrid" and "relevant" in kinds["relevance"].fallback
+    ):
+        raise ModelError(f"the {mode!r} model has no relevance model (too few relevant examples)")
     return LearnedModel(mode, features, kinds, block.get("gate"), data.get("meta", {}))
+
+
+def model_bytes(text: str) -> bytes:
+    """The model file's bytes: the JSON gzipped without a time stamp or name (same text, same bytes)."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as out:
+        out.write(text.encode("utf-8"))
+    return buffer.getvalue()
+
+
+def read_model_text(path: Path) -> str:
+    """The JSON text of a model file (gzipped, or plain for a file named *.json)."""
+    raw = path.read_bytes()
+    try:
+        return (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        raise ModelError(f"the model file {path} is damaged ({error}): run `make train`") from error
 
 
 @lru_cache(maxsize=4)
@@ -383,4 +438,9 @@ def load_model(mode: str = "hybrid", path: Path | None = None) -> LearnedModel:
     path = path or MODEL_PATH
     if not path.exists():
         raise ModelError(f"no model at {path}: run `make train`")
-    return parse_models(path.read_text(encoding="utf-8"), mode)
+    try:
+        return parse_models(read_model_text(path), mode)
+    except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, ModelError):
+            raise
+        raise ModelError(f"the model file {path} is malformed ({error!r}): run `make train`") from error

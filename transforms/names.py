@@ -12,8 +12,22 @@ from typing import Any
 
 from transforms.text import fold
 
-_EN_NAME = r"[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,3}"
-_EN_TITLED = re.compile(rf"\b(?:Mr|Ms|Mrs|Dr|Prof|Professor|Secretary|Chairman|Chairwoman)\.? ({_EN_NAME})")
+# Words of a name: Sean, Jean-Luc, and Hong Kong given names written with a hyphen (Mo-po, Chun-kit)
+_EN_WORD = r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?"
+_EN_NAME = rf"{_EN_WORD}(?: {_EN_WORD}){{1,3}}"
+# Titles a capitalised run may start with ("Financial Secretary Paul Chan said"): not part of the name
+_EN_LEADING_TITLE = re.compile(
+    r"^(?:(?:Mr|Ms|Mrs|Miss|Dr|Hon|the|Prof|Professor|Associate|Assistant|Senior|Deputy|Acting|Director|Secretary|"
+    r"Under|Financial|Chief|Executive|Vice-President|Vice-Chancellor|President|Chairman|Chairwoman|"
+    r"Commissioner|Permanent|Industry|Technology|Innovation|Minister|Judge|Justice|Councillor|Legislator|"
+    r"Superintendent|Inspector|Officer|Head|Manager|Founder|Partner|Analyst|Economist|Lawmaker|"
+    # the policy area at the end of an office ("Secretary for Health Lo Chung-mau")
+    r"Health|Security|Education|Labour|Welfare|Housing|Transport|Logistics|Development|Environment|"
+    r"Ecology|Commerce|Tourism|Affairs|Culture|Sports|Youth|Research|Service|Services) )+"
+)
+_EN_TITLED = re.compile(
+    rf"\b(?:Mr|Ms|Mrs|Miss|Dr|Prof|Professor|Secretary|Chairman|Chairwoman)\.? ({_EN_NAME})"
+)
 _EN_SAID = re.compile(
     rf"\b({_EN_NAME}),? (?:said|says|told|added|noted|explained)\b|\b(?:said|says|according to) ({_EN_NAME})\b"
 )
@@ -27,14 +41,46 @@ _EN_NOT_PERSON = re.compile(
     r"Shenzhen|America|American|British|Britain|Europe|European|United|States|National|International|"
     r"Police|News|Times|Post|Daily|Press|Agency|Group|Holdings|Securities|Capital|Ministry|Commission|"
     r"Committee|Office|Court|Hospital|School|College|Institute|Association|Exchange|Observatory|"
-    r"Cyberport|Google|Microsoft|Apple|Amazon|Nvidia|OpenAI|Alibaba|Tencent|Baidu|Huawei)\b"
+    r"Cyberport|Google|Microsoft|Apple|Amazon|Nvidia|OpenAI|Alibaba|Tencent|Baidu|Huawei|"
+    r"Territories|North|South|East|West|Chief|Executive|Personal|Data|Privacy|Legislative|Budget|Policy|"
+    r"Magazine|Representative|Drug|Drugs|Pharmacy|Bank|Airlines|Airways)\b"
 )
 _EN_TITLE_WORDS = ("Mr", "Ms", "Dr", "Prof", "Secretary", "Chair")
 _EN_SAID_WORDS = (" said", " says", " told", " added", " noted", " explained", "according to ")
+# "AI" is no suffix: "Generative AI", "Chinese AI", "Gen AI" are phrases, not bodies. Names may hold
+# "and", "of", "for" ("Research and Development Centre", "Institute of Technology").
 _EN_ORG = re.compile(
-    r"\b((?:[A-Z][A-Za-z0-9&]+ ){1,5}(?:Ltd|Limited|Inc|Corporation|Holdings|Group|Labs?|Technologies|Technology|"
-    r"Institute|Centre|Center|Foundation|Association|Council|Academy|Ventures|Capital|Robotics|AI))\b"
+    r"\b((?:[A-Z][A-Za-z0-9&]+ (?:(?:and|of|for|&) )?){1,6}(?:Ltd|Limited|Inc|Corporation|Holdings|Group|Labs?|"
+    r"Technologies|Technology|Institute|Centre|Center|Foundation|Association|Council|Academy|Ventures|Capital|"
+    r"Robotics))\b"
 )
+# Fragments left when the start of a longer name is not capitalised or is cut off
+_EN_ORG_FRAGMENT = re.compile(
+    r"^(?:Development|Research|Innovation|Learning|Digital|Education) (?:Centre|Center|Institute)$"
+    # a possessive or a generic word before the name: "Our Data Lab", "AI Lab", "Information Technology"
+    r"|^(?:Our|Its|Their|His|Her|This|That|These|Those|A|An|Information) "
+    r"|^[A-Za-z]+ (?:Technology|Lab|Labs|Centre|Center)$"
+)
+# Two names joined by "and": "Alibaba Group and Tencent Holdings" is two organisations, not one
+_EN_ORG_SUFFIXES = frozenset(
+    "Ltd Limited Inc Corporation Holdings Group Labs Lab Technologies Technology Institute Centre Center "
+    "Foundation Association Council Academy Ventures Capital Robotics Fund Innovations".split()
+)
+
+
+def _split_joined_organisations(name: str) -> list[str]:
+    """Two names joined by "and" ("Alibaba Group and Tencent Holdings") are two organisations: split
+    where the words before "and" already end like a name ("Research and Development Centre" stays)."""
+    parts = name.split(" and ")
+    names = [parts[0]]
+    for part in parts[1:]:
+        if names[-1].rsplit(" ", 1)[-1] in _EN_ORG_SUFFIXES:
+            names.append(part)
+        else:
+            names[-1] += " and " + part
+    return names
+
+
 # Common surnames in Hong Kong and mainland news (Traditional forms)
 _SURNAMES = (
     "陳李張黃何林吳劉梁鄭謝郭羅楊許葉蔡曾鄧馮蕭盧朱蘇潘莫彭余孫麥胡戴袁范方傅鍾廖唐文譚周"
@@ -51,6 +97,10 @@ _ZH_TITLE = re.compile(
     rf"([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)"
     rf"(?=表示|指|稱|說|認為|強調|透露|在|出席|今日|昨日|亦|接受|介紹|回應|解釋|[，。、：])"
 )
+# Hong Kong names in English carry a hyphenated given name: "Tang Wai-yin", "Scott Leung Man-kwong"
+_EN_HK_NAME = re.compile(
+    r"\b((?:[A-Z][a-z]+ ){0,2}[A-Z][a-z]{1,6} [A-Z][a-z]{1,5}-(?!bound|based|born|led|owned|run|made)[a-z]{2,5})\b"
+)
 # A byline: the body's first line is a name alone ("Judy Cui", "By Kanis Leung").
 _EN_BYLINE = re.compile(rf"\A\s*(?:By )?({_EN_NAME})\s*\n")
 _ZH_ORG = re.compile(
@@ -61,7 +111,24 @@ _ZH_STOP = {"政府", "香港", "本港", "特區", "內地", "國家", "當局"
 _ZH_NOT_ORG = re.compile(
     r"[和及與的在等或並兩三四五六七八九十多各所間家個名位項]|業務|部門|本地|全港|多間|不同|有關|相關"
 )
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _NOT_A_NAME = re.compile(r"(?:表示|指出|稱|說|認為|今日|昨日|政府|香港|局長|主席)")
+# Common words that start with a surname character: 白皮書指, 曾經表示, 文章指出
+_ZH_COMMON_WORDS = frozenset(
+    "白皮 曾經 文章 文件 方面 方案 方法 方向 方式 一向 高度 高層 金融 黃金 連續 周年 周末 史上 時間 程度 程序 "
+    "項目 陸續 常規 安全 萬元 石油 田園 江湖 司法 易於 單位 段落 左右 古代 尹文 易手 武器 康復 龍頭 高峰 關注 "
+    # weekdays (周三表示: "said on Wednesday"), manner words (嚴正表示), Macao's judicial police, drivers
+    "任何 周一 周二 周三 周四 周五 周六 周日 嚴正 嚴重 嚴格 嚴厲 司警 司機 關意 關實 雖然".split()
+)
+# Forms of address, not names: 黃先生, 梁太, 陳小姐
+_ZH_ADDRESS = re.compile(r"^.(?:先生|小姐|女士|太太?|伯伯?|婆婆?|姨|姐|生)$")
+# What stands before a Chinese name in news text: a title's last character (局長, 主席, 發言人, 主任,
+# 教授, 隊員...), a conjunction or punctuation. After any other character the "name" is the tail of
+# a longer word or name (中方始終表示, 付凌暉, 扎哈羅娃, 金融科技周上指出): not a name.
+_ZH_BEFORE_NAME = frozenset(
+    "人長席裁任表師司管事臣使隊員理相察問官將的和及與監授總家手星者督士生工警長君王后母父兄弟姊妹妻子女"
+    "孫友伴翁民眾客編導演唱委記嘉賓銜代"
+)
 # A given name holds no function word: "程被" in 過程被稱 is a word ending, a passive and a verb;
 # "周時表示" is "said at the week".
 _NOT_IN_GIVEN_NAME = re.compile(r"[被是在也就都會將已要曾並對把於為與和及或的了着著所這那其此該但而則最時]")
@@ -69,7 +136,8 @@ _NOT_IN_GIVEN_NAME = re.compile(r"[被是在也就都會將已要曾並對把於
 _WORDS_ENDING_IN_A_SURNAME = frozenset(
     "如何 任何 為何 幾何 從何 過程 工程 課程 流程 議程 進程 全程 行程 歷程 療程 日程 規程 里程 章程 路程 專程 "
     "啟程 方程 航程 回程 射程 前程 遠程 教程 賽程 單程 雙程 雙方 對方 各方 一方 官方 警方 地方 多方 校方 資方 "
-    "公司 上司 大陸 內陸 著陸 登陸".split()
+    "公司 上司 大陸 內陸 著陸 登陸 中方 美方 日方 英方 俄方 歐方 港方 台方 菲方 烏方 軍方 我方 他方 買方 賣方 "
+    "勞方 院方 天文 首屈 技周 相關".split()
 )
 
 
@@ -89,33 +157,60 @@ def find_candidates(
             return
         found.setdefault((stripped, kind), set()).add(start + name.index(stripped[0]))
 
+    def keep_person(run: str, start: int) -> None:
+        """An English name: the capitalised run without leading titles, two words at least."""
+        title = _EN_LEADING_TITLE.match(run)
+        name = run[title.end() :] if title else run
+        if " " in name and not _EN_NOT_PERSON.search(name):
+            keep(name, "person", start + len(run) - len(name))
+
     # cheap substring checks first: most articles have no English title or reporting verb at all
     if any(word in text for word in _EN_TITLE_WORDS):
         for match in _EN_TITLED.finditer(text):
-            if not _EN_NOT_PERSON.search(match.group(1)):
-                keep(match.group(1), "person", match.start(1))
+            keep_person(match.group(1), match.start(1))
     if any(word in text for word in _EN_SAID_WORDS):
         for match in _EN_SAID.finditer(text):
             group = 1 if match.group(1) else 2
-            if not _EN_NOT_PERSON.search(match.group(group)):
-                keep(match.group(group), "person", match.start(group))
+            keep_person(match.group(group), match.start(group))
+    if "-" in text:
+        for match in _EN_HK_NAME.finditer(text):
+            keep_person(match.group(1), match.start(1))
     byline = _EN_BYLINE.match(body)
     if byline:
         keep(byline.group(1), "person", len(title) + 2 + byline.start(1))
     for match in _EN_ORG.finditer(text) if organisations else ():
-        name = match.group(1)
-        # a name is more than a place or a verb before the suffix ("Hong Kong AI", "Accelerate AI")
-        if not name.startswith(("The ", "In ", "On ", "At ", "Accelerate ", "Hong Kong AI", "China AI")):
-            keep(name, "organisation", match.start(1))
+        offset = match.start(1)
+        for name in _split_joined_organisations(match.group(1)):
+            if (
+                " " in name
+                and not name.startswith(("The ", "In ", "On ", "At "))
+                and not _EN_ORG_FRAGMENT.match(name)
+            ):
+                keep(name, "organisation", text.index(name, offset))
     for regex in (_ZH_VERB, _ZH_TITLE):
         for match in regex.finditer(text):
             name, start = match.group(1), match.start(1)
             if (
                 _NOT_A_NAME.search(name)
+                or name[:2] in _ZH_COMMON_WORDS
                 or _NOT_IN_GIVEN_NAME.search(name, 1)
                 or text[max(0, start - 1) : start + 1] in _WORDS_ENDING_IN_A_SURNAME
+                or _ZH_ADDRESS.match(name)
             ):
                 continue
+            before = text[start - 1] if start else ""
+            if _HAN.match(before):
+                # a married name (局長楊何蓓茵, 行政總裁馮程淑儀): the husband's surname comes first
+                if before in _ZH_BEFORE_NAME:
+                    pass
+                elif (
+                    before in _SURNAMES
+                    and len(name) == 3
+                    and (start < 2 or not _HAN.match(text[start - 2]) or text[start - 2] in _ZH_BEFORE_NAME)
+                ):
+                    name, start = before + name, start - 1
+                else:
+                    continue
             keep(name, "person", start)
     for match in _ZH_ORG.finditer(text) if organisations else ():
         name = re.sub(r"^(?:與|和|及|由|在|於|向|為|指|據|聯同|包括)", "", match.group(1))

@@ -17,7 +17,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import ahocorasick_rs
@@ -67,8 +67,8 @@ _JOB_TITLES = (
 log = logging.getLogger(__name__)
 MAX_CHARS = 200_000  # longer bodies are cut: tags come from the first 200k characters
 # Characters OpenCC would convert but Hong Kong Traditional text writes as they are (公里, 恒生, 伙伴, 電台,
-# 高峰, 旅游 in names, and the surnames 余 游 范 岩 杰).
-HK_TRADITIONAL_SHARED = frozenset("里恒伙余台内峰游岩杰范")
+# 高峰, 旅游 in names, the surnames 余 游 范 岩 杰, and 批准, 干預, 床位, 鰂魚涌, 征服).
+HK_TRADITIONAL_SHARED = frozenset("里恒伙余台内峰游岩杰范准干床涌征")
 
 
 def _is_latin(ch: str) -> bool:
@@ -147,6 +147,7 @@ class _Article:
     folded_title: str
     folded_body: str
     matches: dict[str, list[Match]] = field(default_factory=dict)
+    body_length: float = 0.0  # in Chinese-character equivalents (`_text_length`)
 
     def text(self, field_name: str) -> str:
         return self.title if field_name == "title" else self.body
@@ -353,6 +354,9 @@ class Tagger:
         self.label_automaton = _build_automaton(label_patterns)
         context_keys = (w for ws in self.context_words.values() for w in ws)
         self.simplified_gate = _simplified_gate([*patterns, *label_patterns, *context_keys])
+        # names the new-name finder must not queue: built here, with the rest of the knowledge base, not
+        # on the first article (taggers made with `using` share it)
+        self._known_surface_forms = {fold(n) for e in self.entities.values() for n in e.names}
 
     def using(self, model: LearnedModel | None) -> Tagger:
         """This tagger (same knowledge base and automata) with another model; None: the rules alone."""
@@ -494,6 +498,8 @@ class Tagger:
         assert model is not None
         if model.gate == "strong-ai" and not view.has_strong_ai:
             return False, 0.0, None, []
+        if model.rules_decide_relevance:
+            return view.relevant, view.relevance, None, []
         article = view.article
         text = model.vector(article.folded_title, article.folded_body)
         decision = model.relevance(text, self.relevance_features(view) if model.uses_rules else None)
@@ -598,6 +604,7 @@ class Tagger:
         clean_t = clean_title(title or "")
         clean_b = clean_text(body or "")[:MAX_CHARS]
         article = _Article(clean_t, clean_b, self._fold(clean_t), self._fold(clean_b))
+        article.body_length = _text_length(clean_b)
         matches = self._matches("title", clean_t, article.folded_title) + self._matches(
             "body", clean_b, article.folded_body
         )
@@ -663,7 +670,7 @@ class Tagger:
             m.pattern.weight * (2 if m.field == "title" else 1) * (0.5 if id(m) in listed else 1.0)
             for m in hits
         )
-        long_text_penalty = len(article.body) / 3000.0
+        long_text_penalty = article.body_length / 3000.0
         strong = [m for m in hits if m.pattern.weight >= 2 and id(m) not in listed]
         return _AiTopic(
             hits, min(raw, 30.0), self.AI_THRESHOLD + long_text_penalty, self._ai_is_core(article, strong)
@@ -680,7 +687,8 @@ class Tagger:
         # The lead sentence states what a news story is about, like its headline.
         lead_end = _lead_end(body)
         in_lead = any(m.field == "body" and m.start < lead_end and m.pattern.weight >= 3 for m in strong)
-        density = len(strong) * 1000 / max(len(body), 500)  # strong mentions per 1,000 characters
+        # strong mentions per 1,000 characters, English counted in Chinese-character equivalents
+        density = len(strong) * 1000 / max(article.body_length, 500)
         # one strong word in different sentences ("AI" three times) is the topic too
         repeated = self.REPEATS_COUNT and len(strong) >= 3 and len(_sentence_ids(body, strong)) >= 2
         decisive = (
@@ -773,9 +781,6 @@ class Tagger:
         ]
         return _Labels(labels, {key: scores[key].evidence for key in keys})
 
-    @cached_property
-    def _known_surface_forms(self) -> set[str]:
-        return {fold(n) for e in self.entities.values() for n in e.names}
 
 
 _LONGEST_JOB_TITLE = max(len(title) for title in _JOB_TITLES)
@@ -809,14 +814,32 @@ def _ai_hits(article: _Article) -> list[Match]:
 def _simplified_gate(keys: Iterable[str]) -> re.Pattern[str] | None:
     """Characters whose presence means Simplified → Traditional folding can create a match: the
     Simplified forms of the pattern keys that differ from the Traditional ones. Characters Hong Kong
-    Traditional also writes would open the gate on most articles: they are left out."""
-    simplified = {
+    Traditional also writes would open the gate on most articles: they are left out.
+
+    Converted once for all keys (joined by line breaks, which no OpenCC phrase spans), then character
+    by character over the distinct characters only: a few thousand conversions, not 130,000."""
+    simplified = set(to_simplified("\n".join(keys))) - {"\n"}
+    gate = {
         c
-        for key in keys
-        for c in to_simplified(key)
-        if to_traditional(c) != c and to_hong_kong_traditional(c) != c and c not in HK_TRADITIONAL_SHARED
+        for c in simplified
+        if c not in HK_TRADITIONAL_SHARED and to_traditional(c) != c and to_hong_kong_traditional(c) != c
     }
-    return re.compile("[" + re.escape("".join(sorted(simplified))) + "]") if simplified else None
+    return re.compile("[" + re.escape("".join(sorted(gate))) + "]") if gate else None
+
+
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# One Chinese character carries about as much text as three characters of English (an English
+# translation of a Chinese news story is about three times as long): English lengths are divided by it.
+LATIN_CHARS_PER_HAN = 3.0
+
+
+def _text_length(text: str) -> float:
+    """The length of a text in Chinese-character equivalents, so that length rules (AI density, the
+    long-text penalty) treat an English story like the same story in Chinese: Chinese characters
+    count one each, every other character 1/LATIN_CHARS_PER_HAN. (Counted by runs of Chinese
+    characters, not one by one: a few times faster; English text skips the count.)"""
+    han = 0 if text.isascii() else sum(map(len, _HAN_RUN.findall(text)))
+    return han + (len(text) - han) / LATIN_CHARS_PER_HAN
 
 
 _SENTENCE_END = re.compile(r"[。！？!?;；\n]|\.(?=\s)")

@@ -1,0 +1,64 @@
+"""The new-name finder against the judged sample in tests/data/tagging/names_sample.jsonl: real
+contexts from the RTHK and GIA feeds of snapshots/demo and from the labelled sets, each candidate
+judged by reading it (tests/data/tagging/NAMES.md says how and where each comes from)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from tests.paths import DATA
+from transforms.eval_tag import names_precision, wilson
+from transforms.names import find_candidates
+
+SAMPLE = DATA / "tagging" / "names_sample.jsonl"
+
+
+@cache
+def _judged() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _found(context: str) -> set[tuple[str, str]]:
+    return {(c["name"], c["type"]) for c in find_candidates("", context)}
+
+
+def test_every_judgement_has_its_context_and_source() -> None:
+    rows = _judged()
+    assert {r["sample"] for r in rows} == {"zh-feed-before", "zh-feed-after", "en-heldout-after"}
+    for row in rows:
+        assert row["name"] in row["context"] and row["source"]
+        assert row["correct"] or row["note"]  # a wrong candidate says why
+
+
+def test_errors_read_in_the_tuning_sample_are_not_queued_again() -> None:
+    """Words (周三, 嚴正表示, 中方始終), forms of address (黃先生) and cut names (羅娃 of 扎哈羅娃)."""
+    errors = [r for r in _judged() if r["sample"] == "zh-feed-before" and not r["correct"]]
+    assert len(errors) >= 20
+    for row in errors:
+        assert (row["name"], row["type"]) not in _found(row["context"]), row["note"]
+
+
+def test_a_married_name_is_kept_whole() -> None:
+    # 西九文化區管理局行政總裁馮程淑儀表示: 馮 is the husband's surname, not the end of the title
+    row = next(r for r in _judged() if r["name"] == "程淑儀")
+    assert ("馮程淑儀", "person") in _found(row["context"])
+
+
+def test_two_organisations_joined_by_and_are_two() -> None:
+    row = next(r for r in _judged() if r["name"] == "Sino Group")
+    found = _found(row["context"])
+    assert {("Ng Teng Fong Charitable Foundation", "organisation"), ("Sino Group", "organisation")} <= found
+    assert not any(" and Sino" in name for name, _ in found)
+
+
+def test_precision_table_counts_the_judgements() -> None:
+    rows = _judged()
+    table = names_precision(SAMPLE)
+    for sample in {r["sample"] for r in rows}:
+        judged = [r for r in rows if r["sample"] == sample]
+        correct = sum(r["correct"] for r in judged)
+        assert f"| {sample} | {len(judged)} | {correct} | {correct / len(judged):.3f} |" in table
+    low, high = wilson(116, 120)
+    assert low < 116 / 120 < high and 0.0 < low and high < 1.0
