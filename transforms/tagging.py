@@ -782,7 +782,6 @@ class Tagger:
         return _Labels(labels, {key: scores[key].evidence for key in keys})
 
 
-
 _LONGEST_JOB_TITLE = max(len(title) for title in _JOB_TITLES)
 
 
