@@ -421,17 +421,22 @@ class Tagger:
     @staticmethod
     def _longest_first(matches: list[Match]) -> list[Match]:
         """Non-overlapping matches, the longest winning at each overlap."""
+        if len(matches) < 2:
+            return list(matches)
         chosen: list[Match] = []
-        taken: dict[str, bytearray] = {}
-        for match in sorted(matches, key=lambda m: (m.start - m.end, m.field, m.start)):
+        size = max(m.end for m in matches)
+        taken = {"title": bytearray(size), "body": bytearray(size)}
+        for match in sorted(matches, key=_longest_key):
+            start, end = match.start, match.end
             covered = taken.get(match.field)
             if covered is None:
-                covered = taken[match.field] = bytearray(max(m.end for m in matches))
-            if 1 in covered[match.start : match.end]:
+                covered = taken[match.field] = bytearray(size)
+            if covered.find(1, start, end) >= 0:
                 continue
-            covered[match.start : match.end] = b"\x01" * (match.end - match.start)
+            covered[start:end] = _ONES[: end - start] if end - start <= len(_ONES) else b"\x01" * (end - start)
             chosen.append(match)
-        return sorted(chosen, key=lambda m: (m.field != "title", m.start))
+        chosen.sort(key=_reading_order)
+        return chosen
 
     # -- tagging -------------------------------------------------------------------------------
     def tag(self, title: str | None, body: str | None, language: str | None = None) -> TagResult:
@@ -561,7 +566,7 @@ class Tagger:
             "ai_topic": float(ai.is_topic),
             "ai_strong_log": math.log1p(len(strong)),
             "ai_decisive_log": math.log1p(sum(1 for m in strong if m.pattern.weight >= 3)),
-            "ai_distinct_strong": math.log1p(len({fold(m.text) for m in strong})),
+            "ai_distinct_strong": math.log1p(len({_fold_term(m.text) for m in strong})),
             "ai_in_title": float(any(m.field == "title" for m in strong)),
             "ai_listed_share": listed / len(ai.hits) if ai.hits else 0.0,
             "hk_ratio": min(view.hk_raw / view.hk_needed, 10.0),
@@ -608,10 +613,10 @@ class Tagger:
         matches = self._matches("title", clean_t, article.folded_title) + self._matches(
             "body", clean_b, article.folded_body
         )
-        article.matches = {
-            kind: self._longest_first([m for m in matches if m.pattern.kind == kind])
-            for kind in ("entity", "ai", "hk", "elsewhere")
-        }
+        by_kind: dict[str, list[Match]] = {"entity": [], "ai": [], "hk": [], "elsewhere": []}
+        for match in matches:
+            by_kind[match.pattern.kind].append(match)
+        article.matches = {kind: self._longest_first(found) for kind, found in by_kind.items()}
         return article
 
     def _tag_entities(self, article: _Article) -> _Entities:
@@ -693,7 +698,7 @@ class Tagger:
         repeated = self.REPEATS_COUNT and len(strong) >= 3 and len(_sentence_ids(body, strong)) >= 2
         decisive = (
             any(m.pattern.weight >= 3 for m in strong)
-            or len({fold(m.text) for m in strong}) >= 2
+            or len({_fold_term(m.text) for m in strong}) >= 2
             or repeated
             or (self.TITLE_AI_ALONE and in_title)
         )
@@ -785,27 +790,45 @@ class Tagger:
 _LONGEST_JOB_TITLE = max(len(title) for title in _JOB_TITLES)
 
 
+@lru_cache(maxsize=8192)
+def _fold_term(term: str) -> str:
+    """`fold` of a matched term (cached: the same few AI words recur in every article, and folding
+    calls OpenCC)."""
+    return fold(term)
+
+
 def _job_title_follows(text: str, offset: int) -> bool:
     """Does a job title start at `offset`, in any script (局長, 局长) or width?"""
-    return fold(text[offset : offset + _LONGEST_JOB_TITLE]).startswith(_JOB_TITLES)
+    return _starts_with_job_title(text[offset : offset + _LONGEST_JOB_TITLE])
+
+
+@lru_cache(maxsize=8192)
+def _starts_with_job_title(snippet: str) -> bool:
+    """(Cached: the same few characters follow a body's name again and again, and folding them calls
+    OpenCC.)"""
+    return fold(snippet).startswith(_JOB_TITLES)
 
 
 def _ai_hits(article: _Article) -> list[Match]:
     """AI vocabulary matches, without "AI" as an airline code before a flight number, nor where the
     text defines AIs as authorized institutions (unless a decisive AI term occurs too)."""
     matches = article.matches["ai"]
-    defines_ais = bool(
-        _AUTHORIZED_INSTITUTIONS.search(article.title) or _AUTHORIZED_INSTITUTIONS.search(article.body)
-    )
     strong_ai = any(m.pattern.weight >= 3 for m in matches)
+    defines_ais: bool | None = None  # searched for only when an "AI" needs it (most articles: never)
     hits: list[Match] = []
     for match in matches:
         if match.pattern.surface == "AI":
             following = fold_width(article.text(match.field)[match.end : match.end + 6])
             if _FLIGHT_AFTER.match(following):
                 continue
-            if defines_ais and not strong_ai:
-                continue
+            if not strong_ai:
+                if defines_ais is None:
+                    defines_ais = bool(
+                        _AUTHORIZED_INSTITUTIONS.search(article.title)
+                        or _AUTHORIZED_INSTITUTIONS.search(article.body)
+                    )
+                if defines_ais:
+                    continue
         hits.append(match)
     return hits
 
@@ -895,6 +918,18 @@ def _build_automaton(patterns: dict[str, list[Pattern]]) -> Automaton:
     finder = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard)
     values = [(_is_latin(key[0]), _is_latin(key[-1]), tuple(patterns[key])) for key in keys]
     return finder, values
+
+
+_ONES = b"\x01" * 64
+
+
+def _longest_key(match: Match) -> tuple[int, str, int]:
+    """Longest first, then by field and position (the order `_longest_first` takes matches in)."""
+    return (match.start - match.end, match.field, match.start)
+
+
+def _reading_order(match: Match) -> tuple[bool, int]:
+    return (match.field != "title", match.start)
 
 
 def _span(match: Match) -> dict[str, Any]:
