@@ -11,10 +11,8 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from digest.i18n import ZH_HANT, day_month, entity_name, is_day_only, language_of, sector_name
-from digest.render import RenderedDigest
+from digest.render import RenderedDigest, template_environment
 from digest.send import build_message
 
 ALERT_LIST_NAME = "Hong Kong AI watchlist alerts"
@@ -46,17 +44,6 @@ ALERT_LABELS: dict[str, dict[str, str]] = {
         "colon": "：",
     },
 }
-
-
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("digest", "templates"),
-        autoescape=select_autoescape(
-            enabled_extensions=("html",), disabled_extensions=("txt",), default=True
-        ),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def reason_line(reason: dict[str, Any], language: str) -> str:
@@ -99,7 +86,7 @@ def render_alert(
         "footer": words["footer"].format(recipient=recipient),
         "unsubscribe_url": unsubscribe_url,
     }
-    env = _environment()
+    env = template_environment()
     return RenderedDigest(
         subject=words["subject"].format(day=day_label, what=what),
         html=env.get_template("alert.html").render(**context),

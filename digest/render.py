@@ -28,7 +28,8 @@ class RenderedDigest:
     images: dict[str, bytes] = field(default_factory=dict)  # content-id (no brackets) → PNG
 
 
-def _environment() -> Environment:
+def template_environment() -> Environment:
+    """The Jinja2 environment of every email template (digest and alerts): HTML autoescaped, text not."""
     return Environment(
         loader=PackageLoader("digest", "templates"),
         autoescape=select_autoescape(
@@ -145,7 +146,7 @@ def render(
 ) -> RenderedDigest:
     """The digest in the content's language; `unsubscribe_url` is the footer's link."""
     language = content.language
-    env = _environment()
+    env = template_environment()
     images: dict[str, bytes] = {}
     sector_png = sector_chart(content.sector_share, language) if content.stories else None
     trend_png = entity_trend_chart(chart_trend(content), language) if content.stories else None
