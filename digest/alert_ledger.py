@@ -18,20 +18,18 @@ from datetime import date, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Engine, Row, Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from digest.deliveries import DEFAULT_LEASE, is_stale, now_utc
+from digest.claims import DEFAULT_LEASE, FAILED, PENDING, SENDING, SENT, UNKNOWN, ClaimLedger
 from warehouse.models import AlertDelivery
 
+# Re-exported: hkai/alerts.py uses them as `ledger.X`.
+__all__ = ["DEFAULT_LEASE", "SENDING", "SENT", "UNKNOWN"]
+
+# `record` always rewrites last_error: an alert sent first time leaves none behind.
+CLAIMS = ClaimLedger(AlertDelivery, "alert_day", clear_error_on_record=True)
 LEDGER = cast(Table, AlertDelivery.__table__)
-PENDING, SENDING, SENT, FAILED, UNKNOWN, NOTHING = (
-    "pending",
-    "sending",
-    "sent",
-    "failed",
-    "unknown",
-    "nothing",
-)
+NOTHING = "nothing"
+CLAIMABLE = (PENDING,)  # a `failed` alert is planned again (back to `pending`), never claimed as is
 REPLANNABLE = (NOTHING, FAILED, PENDING)
 
 
@@ -44,13 +42,8 @@ class AlertClaim:
     token: int
 
 
-def _where(recipient: str, day: date) -> Any:
-    return (AlertDelivery.recipient == recipient) & (AlertDelivery.alert_day == day)
-
-
 def get(engine: Engine, recipient: str, day: date) -> Row | None:
-    with engine.connect() as conn:
-        return conn.execute(select(LEDGER).where(_where(recipient, day))).first()
+    return CLAIMS.get(engine, recipient, day)
 
 
 def plan(
@@ -66,19 +59,11 @@ def plan(
     returns the row's status afterwards. Rows already sent, sending or unknown keep their state."""
     status = PENDING if reasons else NOTHING
     values = {"status": status, "language": language, "stories": stories, "reasons": reasons}
+    where = CLAIMS.where(recipient, day)
     with engine.begin() as conn:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(
-            dialect.insert(LEDGER)
-            .values(recipient=recipient, alert_day=day, attempts=0, **values)
-            .on_conflict_do_nothing(index_elements=["recipient", "alert_day"])
-        )
-        conn.execute(
-            update(LEDGER)
-            .where(_where(recipient, day), AlertDelivery.status.in_(REPLANNABLE))
-            .values(**values)
-        )
-        return str(conn.execute(select(AlertDelivery.status).where(_where(recipient, day))).scalar_one())
+        conn.execute(CLAIMS.insert_new(conn).values(recipient=recipient, alert_day=day, attempts=0, **values))
+        conn.execute(update(LEDGER).where(where, AlertDelivery.status.in_(REPLANNABLE)).values(**values))
+        return str(conn.execute(select(AlertDelivery.status).where(where)).scalar_one())
 
 
 def pending(engine: Engine, day: date) -> list[Row]:
@@ -89,83 +74,27 @@ def pending(engine: Engine, day: date) -> list[Row]:
 
 def claim(engine: Engine, row: Row, *, owner: str, message_id: str) -> AlertClaim | None:
     """Claim a `pending` row; None when another sender won it."""
-    token = row.attempts + 1
-    with engine.begin() as conn:
-        won = conn.execute(
-            update(LEDGER)
-            .where(
-                _where(row.recipient, row.alert_day),
-                AlertDelivery.status == PENDING,
-                AlertDelivery.attempts == row.attempts,
-            )
-            .values(
-                status=SENDING, attempts=token, claimed_at=now_utc(), claimed_by=owner, message_id=message_id
-            )
-        ).rowcount
-    return AlertClaim(row.recipient, row.alert_day, token) if won == 1 else None
-
-
-def _held(held: AlertClaim) -> tuple[Any, ...]:
-    return (_where(held.recipient, held.alert_day), AlertDelivery.attempts == held.token)
+    token = CLAIMS.claim(engine, row, claimable=CLAIMABLE, owner=owner, values={"message_id": message_id})
+    return None if token is None else AlertClaim(row.recipient, row.alert_day, token)
 
 
 def still_mine(engine: Engine, held: AlertClaim) -> bool:
     """Renew the claim just before DATA; False when it was lost."""
-    with engine.begin() as conn:
-        return (
-            conn.execute(
-                update(LEDGER)
-                .where(*_held(held), AlertDelivery.status == SENDING)
-                .values(claimed_at=now_utc())
-            ).rowcount
-            == 1
-        )
+    return CLAIMS.still_mine(engine, held.recipient, held.alert_day, held.token)
 
 
 def record(engine: Engine, held: AlertClaim, status: str, error: str | None = None) -> bool:
-    """The claim's outcome (only while the row still carries this claim's token)."""
-    values: dict[str, Any] = {"status": status, "last_error": error[:500] if error else None}
-    if status == SENT:
-        values["sent_at"] = now_utc()
-    with engine.begin() as conn:
-        return (
-            conn.execute(
-                update(LEDGER)
-                .where(*_held(held), AlertDelivery.status.in_((SENDING, UNKNOWN)))
-                .values(**values)
-            ).rowcount
-            == 1
-        )
+    """The claim's outcome (only while the row still carries this claim's token); `error=None`
+    clears the row's last error."""
+    return CLAIMS.record(engine, held.recipient, held.alert_day, held.token, status, error)
 
 
 def expire_stale(engine: Engine, day: date, *, lease: timedelta = DEFAULT_LEASE) -> list[str]:
     """`sending` rows whose sender died or overran its lease become `unknown` (never resent)."""
-    with engine.connect() as conn:
-        rows = list(
-            conn.execute(
-                select(LEDGER).where(AlertDelivery.alert_day == day, AlertDelivery.status == SENDING)
-            )
-        )
-    expired = []
-    for row in rows:
-        if not is_stale(row, lease=lease):
-            continue
-        with engine.begin() as conn:
-            done = conn.execute(
-                update(LEDGER)
-                .where(
-                    _where(row.recipient, day),
-                    AlertDelivery.status == SENDING,
-                    AlertDelivery.attempts == row.attempts,
-                )
-                .values(status=UNKNOWN, last_error=f"sender {row.claimed_by} stopped during the send")
-            ).rowcount
-        if done:
-            expired.append(row.recipient)
-    return expired
+    return CLAIMS.expire_stale(
+        engine, day, lease=lease, reason=lambda row: f"sender {row.claimed_by} stopped during the send"
+    )
 
 
 def rows(engine: Engine, day: date) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        query = select(LEDGER).where(AlertDelivery.alert_day == day).order_by(AlertDelivery.recipient)
-        return [dict(row._mapping) for row in conn.execute(query)]
+    return CLAIMS.fetch(engine, AlertDelivery.alert_day == day)

@@ -17,28 +17,40 @@ token, so a sender that lost its claim cannot overwrite another's outcome. Nothi
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Row, Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, Row, Table, select, update
 
+from digest.claims import (
+    DEFAULT_LEASE,
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    UNKNOWN,
+    ClaimLedger,
+    is_stale,
+    now_utc,
+    owner_gone,
+    this_sender,
+)
 from warehouse.models import DigestDelivery
 
-LEDGER = cast(Table, DigestDelivery.__table__)
-KEY = ["recipient", "week_start"]
+# Re-exported: callers (hkai/, tests/) use them as `deliveries.X`.
+__all__ = ["SENDING", "is_stale", "now_utc", "owner_gone", "this_sender"]
 
-PENDING, SENDING, RETRYING = "pending", "sending", "retrying"
-SENT, UNKNOWN, FAILED = "sent", "unknown", "failed"
+# A digest that finally went out after `retrying` keeps the last error on its row.
+CLAIMS = ClaimLedger(DigestDelivery, "week_start", clear_error_on_record=False)
+LEDGER = cast(Table, DigestDelivery.__table__)
+KEY = CLAIMS.key
+
+RETRYING = "retrying"
 CLAIMABLE = (PENDING, RETRYING)
 FINAL = (SENT, UNKNOWN, FAILED)
 RESENDABLE = (UNKNOWN, FAILED)
-DEFAULT_LEASE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -51,19 +63,6 @@ class Claim:
     owner: str
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def this_sender() -> str:
-    """Who holds a claim: host and process, so a dead owner on this host is seen at once."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _where(recipient: str, week_start: date) -> Any:
-    return (DigestDelivery.recipient == recipient) & (DigestDelivery.week_start == week_start)
-
-
 def ensure_rows(engine: Engine, week_start: date, recipients: Iterable[str]) -> None:
     """A `pending` row for every recipient without one (INSERT … ON CONFLICT DO NOTHING)."""
     rows = [
@@ -73,17 +72,11 @@ def ensure_rows(engine: Engine, week_start: date, recipients: Iterable[str]) -> 
     if not rows:
         return
     with engine.begin() as conn:
-        conn.execute(_insert_new(conn), rows)
-
-
-def _insert_new(conn: Connection) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(LEDGER).on_conflict_do_nothing(index_elements=KEY)
+        conn.execute(CLAIMS.insert_new(conn), rows)
 
 
 def get(engine: Engine, recipient: str, week_start: date) -> Row | None:
-    with engine.connect() as conn:
-        return conn.execute(select(DigestDelivery.__table__).where(_where(recipient, week_start))).first()
+    return CLAIMS.get(engine, recipient, week_start)
 
 
 def claim(
@@ -93,121 +86,35 @@ def claim(
     row = get(engine, recipient, week_start)
     if row is None or row.status not in CLAIMABLE:
         return None
-    token = row.attempts + 1
-    with engine.begin() as conn:
-        won = conn.execute(
-            update(LEDGER)
-            .where(
-                _where(recipient, week_start),
-                DigestDelivery.status.in_(CLAIMABLE),
-                DigestDelivery.attempts == row.attempts,
-            )
-            .values(
-                status=SENDING,
-                attempts=token,
-                claimed_at=now_utc(),
-                claimed_by=owner,
-                message_id=message_id,
-                eml_path=eml_path,
-            )
-        ).rowcount
-    return Claim(recipient, week_start, token, owner) if won == 1 else None
+    token = CLAIMS.claim(
+        engine, row, claimable=CLAIMABLE, owner=owner, values={"message_id": message_id, "eml_path": eml_path}
+    )
+    return None if token is None else Claim(recipient, week_start, token, owner)
 
 
 def still_mine(engine: Engine, held: Claim) -> bool:
     """Renew the claim just before DATA; False when it was lost (expired, taken over)."""
-    with engine.begin() as conn:
-        return (
-            conn.execute(
-                update(LEDGER)
-                .where(*_held(held), DigestDelivery.status == SENDING)
-                .values(claimed_at=now_utc())
-            ).rowcount
-            == 1
-        )
-
-
-def _held(held: Claim) -> tuple[Any, ...]:
-    return (_where(held.recipient, held.week_start), DigestDelivery.attempts == held.token)
+    return CLAIMS.still_mine(engine, held.recipient, held.week_start, held.token)
 
 
 def record(engine: Engine, held: Claim, status: str, error: str | None = None) -> bool:
-    """The claim's outcome. A claim declared stale (`unknown`) meanwhile still records what its
-    sender learnt; a row claimed again since (another token) is left alone (returns False)."""
-    values: dict[str, Any] = {"status": status}
-    if error is not None:
-        values["last_error"] = error[:500]
-    if status == SENT:
-        values["sent_at"] = now_utc()
-    with engine.begin() as conn:
-        return (
-            conn.execute(
-                update(LEDGER)
-                .where(*_held(held), DigestDelivery.status.in_((SENDING, UNKNOWN)))
-                .values(**values)
-            ).rowcount
-            == 1
-        )
+    """The claim's outcome (see ClaimLedger.record); `error=None` keeps the row's last error."""
+    return CLAIMS.record(engine, held.recipient, held.week_start, held.token, status, error)
 
 
-def owner_gone(owner: str | None) -> bool:
-    """True when the claim's owner was a process on this host that no longer runs."""
-    host, _, pid_text = (owner or "").rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    try:  # a killed child its parent has not reaped yet is a zombie: gone all the same
-        return stat.read_text().rpartition(")")[2].split()[0] in {"Z", "X"}
-    except (OSError, IndexError):
-        return False
-
-
-def is_stale(row: Row, *, lease: timedelta, now: datetime | None = None) -> bool:
-    if row.status != SENDING:
-        return False
-    if owner_gone(row.claimed_by):
-        return True
-    return row.claimed_at is None or row.claimed_at < (now or now_utc()) - lease
+def _stopped(row: Row) -> str:
+    return (
+        f"sender {row.claimed_by} stopped during the send (claimed {row.claimed_at:%Y-%m-%d %H:%M:%S} UTC)"
+        if row.claimed_at
+        else f"sender {row.claimed_by} left no claim time"
+    )
 
 
 def expire_stale(
     engine: Engine, week_start: date | None = None, *, lease: timedelta = DEFAULT_LEASE
 ) -> list[str]:
     """Mark `sending` rows whose sender died or overran its lease `unknown`; returns the recipients."""
-    query = select(DigestDelivery.__table__).where(DigestDelivery.status == SENDING)
-    if week_start is not None:
-        query = query.where(DigestDelivery.week_start == week_start)
-    with engine.connect() as conn:
-        rows = list(conn.execute(query))
-    expired = []
-    for row in rows:
-        if not is_stale(row, lease=lease):
-            continue
-        reason = (
-            f"sender {row.claimed_by} stopped during the send (claimed {row.claimed_at:%Y-%m-%d %H:%M:%S} UTC)"
-            if row.claimed_at
-            else f"sender {row.claimed_by} left no claim time"
-        )
-        with engine.begin() as conn:
-            done = conn.execute(
-                update(LEDGER)
-                .where(
-                    _where(row.recipient, row.week_start),
-                    DigestDelivery.status == SENDING,
-                    DigestDelivery.attempts == row.attempts,
-                )
-                .values(status=UNKNOWN, last_error=reason)
-            ).rowcount
-        if done:
-            expired.append(row.recipient)
-    return expired
+    return CLAIMS.expire_stale(engine, week_start, lease=lease, reason=_stopped)
 
 
 def reopen(engine: Engine, recipient: str, week_start: date) -> Row:
@@ -224,9 +131,8 @@ def reopen(engine: Engine, recipient: str, week_start: date) -> Row:
         done = conn.execute(
             update(LEDGER)
             .where(
-                _where(recipient, week_start),
+                *CLAIMS.held(recipient, week_start, row.attempts),
                 DigestDelivery.status == row.status,
-                DigestDelivery.attempts == row.attempts,
             )
             .values(
                 status=PENDING,
@@ -241,16 +147,10 @@ def reopen(engine: Engine, recipient: str, week_start: date) -> Row:
 def rows(engine: Engine, week_start: date | None = None) -> list[dict[str, Any]]:
     """Ledger rows for `hkai digest --status`: one week, or every week's unsettled rows and the
     latest week's."""
-    table = DigestDelivery.__table__
+    if week_start is not None:
+        return CLAIMS.fetch(engine, DigestDelivery.week_start == week_start)
     with engine.connect() as conn:
-        if week_start is None:
-            latest = conn.execute(
-                select(DigestDelivery.week_start).order_by(DigestDelivery.week_start.desc())
-            ).scalar()
-            query = select(table).where(
-                (DigestDelivery.week_start == latest) | DigestDelivery.status.not_in((SENT,))
-            )
-        else:
-            query = select(table).where(DigestDelivery.week_start == week_start)
-        found = conn.execute(query.order_by(DigestDelivery.week_start, DigestDelivery.recipient))
-        return [dict(row._mapping) for row in found]
+        latest = conn.execute(
+            select(DigestDelivery.week_start).order_by(DigestDelivery.week_start.desc())
+        ).scalar()
+    return CLAIMS.fetch(engine, (DigestDelivery.week_start == latest) | DigestDelivery.status.not_in((SENT,)))
