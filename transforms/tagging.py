@@ -100,8 +100,9 @@ class Match:
     pattern: Pattern
 
 
-# An automaton over folded pattern keys, and per key: starts with a Latin letter, ends with one, patterns.
-Automaton = tuple[Any, list[tuple[bool, bool, tuple[Pattern, ...]]]]
+# An automaton over folded pattern keys, and per key: starts with a Latin letter, ends with one, patterns,
+# whether any of them must match case.
+Automaton = tuple[Any, list[tuple[bool, bool, tuple[Pattern, ...], bool]]]
 
 
 @dataclass
@@ -171,6 +172,7 @@ class _AiTopic:
     raw: float
     needed: float
     core: bool
+    listed: int = 0  # how many hits are one item of a list (counted once, read by the learned models)
 
     @property
     def is_topic(self) -> bool:
@@ -398,15 +400,20 @@ class Tagger:
     ) -> list[Match]:
         folded = self._fold(original) if folded is None else folded
         found: list[Match] = []
+        append = found.append
         size = len(folded)
         finder, values = automaton or self.automaton
         for index, start, end in finder.find_matches_as_indexes(folded, overlapping=True):
-            latin_start, latin_end, patterns = values[index]
+            latin_start, latin_end, patterns, any_exact_case = values[index]
             if latin_start and start > 0 and folded[start - 1] in _ASCII_ALNUM:
                 continue
             if latin_end and end < size and folded[end] in _ASCII_ALNUM:
                 continue
             surface = original[start:end]
+            if not any_exact_case:  # the common case: every pattern of the key matches
+                for pattern in patterns:
+                    append(Match(field_name, start, end, surface, pattern))
+                continue
             for pattern in patterns:
                 # the case rule compares width-folded text: ＡＩ is AI, ａｉ is not
                 if (
@@ -415,7 +422,7 @@ class Tagger:
                     and fold_width(surface) != pattern.surface
                 ):
                     continue
-                found.append(Match(field_name, start, end, surface, pattern))
+                append(Match(field_name, start, end, surface, pattern))
         return found
 
     @staticmethod
@@ -433,7 +440,9 @@ class Tagger:
                 covered = taken[match.field] = bytearray(size)
             if covered.find(1, start, end) >= 0:
                 continue
-            covered[start:end] = _ONES[: end - start] if end - start <= len(_ONES) else b"\x01" * (end - start)
+            covered[start:end] = (
+                _ONES[: end - start] if end - start <= len(_ONES) else b"\x01" * (end - start)
+            )
             chosen.append(match)
         chosen.sort(key=_reading_order)
         return chosen
@@ -556,9 +565,7 @@ class Tagger:
         """The rules' view of relevance as numbers (names in RELEVANCE_FEATURES)."""
         ai, article = view.ai, view.article
         strong = [m for m in ai.hits if m.pattern.weight >= 2]
-        listed = sum(
-            1 for m in ai.hits if self.LISTS_COUNT_LESS and _enumerated(article.text(m.field), m.start, m.end)
-        )
+        listed = ai.listed
         features = {
             "ai_ratio": min(ai.raw / ai.needed, 10.0),
             "ai_raw_log": math.log1p(ai.raw),
@@ -678,7 +685,11 @@ class Tagger:
         long_text_penalty = article.body_length / 3000.0
         strong = [m for m in hits if m.pattern.weight >= 2 and id(m) not in listed]
         return _AiTopic(
-            hits, min(raw, 30.0), self.AI_THRESHOLD + long_text_penalty, self._ai_is_core(article, strong)
+            hits,
+            min(raw, 30.0),
+            self.AI_THRESHOLD + long_text_penalty,
+            self._ai_is_core(article, strong),
+            len(listed),
         )
 
     def _ai_is_core(self, article: _Article, strong: list[Match]) -> bool:
@@ -913,10 +924,19 @@ def _sentences_with(text: str, matches: list[Match]) -> _SentenceIndex:
 def _build_automaton(patterns: dict[str, list[Pattern]]) -> Automaton:
     """A Rust Aho-Corasick automaton (several times faster than pyahocorasick on CJK text, whose
     root has hundreds of first characters) and, per key, whether it starts/ends with a Latin
-    letter (for the word-boundary checks) and its patterns."""
+    letter (for the word-boundary checks), its patterns, and whether any must match case (most
+    keys need no case check: known once, not per match)."""
     keys = list(patterns)
     finder = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard)
-    values = [(_is_latin(key[0]), _is_latin(key[-1]), tuple(patterns[key])) for key in keys]
+    values = [
+        (
+            _is_latin(key[0]),
+            _is_latin(key[-1]),
+            tuple(patterns[key]),
+            any(p.exact_case for p in patterns[key]),
+        )
+        for key in keys
+    ]
     return finder, values
 
 
