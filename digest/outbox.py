@@ -49,6 +49,11 @@ def recipient_key(email: str) -> str:
     return f"{slug(email)[:SLUG_CHARS].strip('-')}-{exact}"
 
 
+def archive_id(week_start: date, recipient: str) -> str:
+    """A digest's id in the UI's archive (`/hkai/digests/<id>`): its week and the recipient's file key."""
+    return f"{week_start.isoformat()}_{recipient_key(recipient)}"
+
+
 def relative(path: str | Path) -> str:
     """A digest file's path under out/ (`digests/<week>/<key>.html`), for logs and the UI."""
     try:

@@ -26,7 +26,15 @@ from sqlalchemy import Engine
 
 from config.settings import get_settings
 from digest import deliveries
-from digest.outbox import digest_dir, load_message, recipient_key, relative, store_message, write_digest
+from digest.outbox import (
+    archive_id,
+    digest_dir,
+    load_message,
+    recipient_key,
+    relative,
+    store_message,
+    write_digest,
+)
 from digest.preview import screenshot_if_available
 from digest.queries import latest_load, latest_load_after, latest_week, week_bounds_utc
 from digest.recipients import display_name, frame_language, quiet_reason, recipients, subscriber_filters
@@ -204,6 +212,8 @@ def preview_lines(rendered: dict[str, Any]) -> list[str]:
         lines.append(f"  {relative(item['html'])}  {item['stories']} stories  «{item.get('subject', '')}»")
         if item.get("png"):
             lines.append(f"  {relative(item['png'])}  screenshot")
+        ident = archive_id(date.fromisoformat(str(rendered["week_start"])[:10]), item["recipient"])
+        lines.append(f"  in the Airflow UI (make ui): /hkai/digests/{ident}")
     return lines
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from digest.outbox import recipient_key
+from digest.outbox import archive_id, recipient_key
 from digest.queries import latest_week
 from digest.select import Story, select_content
 from transforms.dates import HKT
@@ -355,7 +355,7 @@ def digest_list(engine: Engine, page: int = 1) -> tuple[list[DigestEntry], int]:
 
 def digest_id(week_start: date, recipient: str) -> str:
     """A digest's id in URLs: its week and the recipient's file key (the same stem as out/digests/)."""
-    return f"{week_start.isoformat()}_{recipient_key(recipient)}"
+    return archive_id(week_start, recipient)
 
 
 def digest_eml(engine: Engine, ident: str) -> tuple[DigestEntry, bytes] | None:

@@ -92,6 +92,10 @@ def test_preview_lines_are_paths_under_the_output_directory_with_subjects(digest
     assert lines[1].startswith("  digests/2025-11-24/analyst-example-org-") and ".html" in lines[1]
     assert "3 stories  «Hong Kong AI weekly: 2025-W48 (24 Nov–30 Nov 2025)»" in lines[1]
     assert (digest_env / "out" / lines[1].split()[0]).exists()
+    # and where the front door shows it: the archive id names the week and the recipient's file stem
+    ui_line = next(line for line in lines if "/hkai/digests/" in line)
+    stem = Path(lines[1].split()[0]).stem
+    assert ui_line.endswith(f"/hkai/digests/2025-11-24_{stem}"), ui_line
 
 
 def test_a_subset_of_subscribers_is_rendered_and_strangers_are_refused(
