@@ -36,8 +36,14 @@ def _fresh_postgres(url: str) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each warehouse test runs on SQLite and on a real PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'warehouse.db'}"
+    return warehouse_url_for(request.param, tmp_path)
+
+
+def warehouse_url_for(backend: str, directory: Path) -> str:
+    """An empty warehouse: a SQLite file in `directory`, or a fresh database on the test server
+    (skipped without one, and a failure under CI, which must start PostgreSQL)."""
+    if backend == "sqlite":
+        return f"sqlite:///{directory / 'warehouse.db'}"
     if not POSTGRES_URL:
         if os.environ.get("CI"):
             pytest.fail("HKAI_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from tests.conftest import POSTGRES_URL, _fresh_postgres
+from tests.conftest import warehouse_url_for
 from tests.warehouse.test_search import _snapshot_records
 from warehouse.db import get_engine, upgrade
 from warehouse.export import export_mart, mart_frame
@@ -23,12 +23,7 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     from spiders.registry import sources
     from transforms.kb import load_entities
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('export') / 'warehouse.db'}"
-    elif POSTGRES_URL:
-        url = _fresh_postgres(POSTGRES_URL)
-    else:
-        pytest.skip("HKAI_TEST_POSTGRES_URL not set (make test starts PostgreSQL)")
+    url = warehouse_url_for(request.param, tmp_path_factory.mktemp("export"))
     upgrade(url)
     engine = get_engine(url)
     with engine.begin() as conn:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from tests.conftest import POSTGRES_URL, _fresh_postgres
+from tests.conftest import warehouse_url_for
 from tests.paths import SNAPSHOT
 from transforms.dates import HKT
 from warehouse.db import get_engine, upgrade
@@ -82,12 +82,7 @@ def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, records
 ) -> Iterator[Engine]:
     """A warehouse holding the records, loaded twice (a rerun must not duplicate the index)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('search') / 'warehouse.db'}"
-    elif POSTGRES_URL:
-        url = _fresh_postgres(POSTGRES_URL)
-    else:
-        pytest.skip("HKAI_TEST_POSTGRES_URL not set (make test starts PostgreSQL)")
+    url = warehouse_url_for(request.param, tmp_path_factory.mktemp("search"))
     from spiders.registry import sources
     from transforms.kb import load_entities
 
