@@ -141,6 +141,51 @@ _WORDS_ENDING_IN_A_SURNAME = frozenset(
 )
 
 
+# An English given name and a Chinese surname ("Ken Wong", "Phoebe Poon", "Jensen Huang"): how Hong
+# Kong English news names most people. Hong Kong place names are built from the same syllables
+# (Kwun Tong, Tsuen Wan, Choi Hung), so the first word must not be one; a hyphen after the surname
+# starts a Cantonese given name, which `_EN_HK_NAME` reads whole.
+_ROMANISED_SURNAMES = (
+    "Chan|Wong|Lee|Leung|Cheung|Lau|Ng|Ho|Lam|Tang|Yip|Poon|Chow|Li|Yeung|Kwok|Lo|Tse|Fung|Hui|Lai|So|Mak|"
+    "Tsang|Ma|Choi|Kwan|Yu|Chu|Siu|Tam|Tsui|Wu|Chiu|Cheng|Chung|Law|Ko|Kwong|Mok|Sze|Tong|Wan|Yau|Yuen|Au|"
+    "Chau|Fong|Hung|Lui|Pang|Shek|Tai|To|Tsoi|Yung|Zhang|Wang|Liu|Chen|Yang|Zhao|Huang|Zhou|Sun|Xu|Lin|He|"
+    "Guo|Luo|Gao|Zheng|Liang|Xie|Song|Tan|Lim|Teo|Goh|Ong|Koh|Ye|Yan|Jiang|Feng|Cai"
+)
+_EN_GIVEN_SURNAME = re.compile(rf"\b([A-Z][a-z]{{2,10}}) (?:{_ROMANISED_SURNAMES})\b(?![-\w]| [A-Z])")
+_NOT_A_GIVEN_NAME = frozenset(
+    f"{_ROMANISED_SURNAMES}|Kowloon|Kwun|Kwai|Tsuen|Tung|Chai|Sha|Fan|Kei|King|Lei|Sai|Ngau|Basic|Miss|"
+    "Prof|Mrs|Madam|Shui|Tin|Mei|Siu|Shun|Kam|Hang|Heng|Fu|Kai|Sheung|Tseung|Tuen|Yuen|Ping|Tsim|Causeway|"
+    "Happy|Repulse|Clear|Water|Deep|Stanley|Aberdeen|Ocean|Victoria|Lantau|Lamma|Peng|Cheung|Discovery".split(
+        "|"
+    )
+)
+
+
+# Schemes, funds, sandboxes and platforms: Chinese news puts their names in 「」, English capitalises
+# them. The last word says the type; a task force (專班) is a government body.
+_ZH_QUOTED = re.compile(r"「([^「」\n]{4,24})」")
+_ZH_PROGRAMME_ENDINGS = {
+    "計劃": "programme",
+    "計畫": "programme",
+    "基金": "programme",
+    "沙盒": "programme",
+    "加速器": "programme",
+    "專班": "government-body",
+    "平台": "product",
+    "平臺": "product",
+    "系統": "product",
+}
+_ZH_NOT_PROGRAMME = re.compile(r"[的之：:，,、。？！]|[一二三四五六七八九十兩多各八大]{1,2}(?:個|項|大)")
+_EN_PROGRAMME = re.compile(
+    r"\b((?:[A-Z][A-Za-z0-9.&'+-]*|of|and|for|on|in|to)(?: (?:[A-Z][A-Za-z0-9.&'+-]*|of|and|for|on|in|to)){0,7}"
+    r" (?:Scheme|Programme|Fund|Sandbox|Accelerator|Platform))\b"
+)
+_EN_PROGRAMME_TYPES = {"Platform": "product"}
+_EN_NOT_PROGRAMME = re.compile(
+    r"^(?:The|This|That|Through|Under|With|Its|Our|Their|A|An|In|On|Of|And|For|To) "
+)
+
+
 def find_candidates(
     title: str, body: str, known: set[str] | None = None, limit: int = 15, organisations: bool = True
 ) -> list[dict[str, Any]]:
@@ -212,6 +257,25 @@ def find_candidates(
                 else:
                     continue
             keep(name, "person", start)
+    for match in _EN_GIVEN_SURNAME.finditer(text):
+        if match.group(1) not in _NOT_A_GIVEN_NAME and not _EN_NOT_PERSON.search(match.group(0)):
+            keep(match.group(0), "person", match.start())
+    if "「" in text:
+        for match in _ZH_QUOTED.finditer(text):
+            name = match.group(1)
+            kind = next((k for end, k in _ZH_PROGRAMME_ENDINGS.items() if name.endswith(end)), None)
+            if kind and not _ZH_NOT_PROGRAMME.search(name):
+                keep(name, kind, match.start(1))
+    # English names in the body only: a headline capitalises every word ("HKMA and Cyberport Launch
+    # GenAI Sandbox")
+    for match in _EN_PROGRAMME.finditer(body):
+        name = _EN_NOT_PROGRAMME.sub("", match.group(1))
+        while _EN_NOT_PROGRAMME.match(name):
+            name = _EN_NOT_PROGRAMME.sub("", name)
+        words = name.split()
+        if len(words) >= 2 and words[0][:1].isupper() and words[0] not in ("of", "and", "for"):
+            kind = _EN_PROGRAMME_TYPES.get(words[-1], "programme")
+            keep(name, kind, len(title) + 2 + match.start(1) + match.group(1).index(name))
     for match in _ZH_ORG.finditer(text) if organisations else ():
         name = re.sub(r"^(?:與|和|及|由|在|於|向|為|指|據|聯同|包括)", "", match.group(1))
         if not _ZH_NOT_ORG.search(name):

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import ahocorasick_rs
 
-from transforms.kb import KbEntity, load_entities, load_vocab
+from transforms.kb import KbEntity, load_entities, load_vocab, name_variants
 from transforms.learned import MODES, LabelModel, LearnedModel, ModelError, SparseVector, load_model
 from transforms.names import find_candidates
 from transforms.text import (
@@ -329,6 +329,9 @@ class Tagger:
         for entity in self.entities.values():
             for name in entity.names:
                 add(name, Pattern("entity", entity.id, 1.0, name))
+        for surface, entity_id in _unclaimed_variants(self.entities).items():
+            add(surface, Pattern("entity", entity_id, 1.0, surface))
+        for entity in self.entities.values():
             for alias in entity.ambiguous_aliases:
                 add(alias, Pattern("entity", entity.id, 1.0, alias, ambiguous=True))
             if entity.context:
@@ -648,7 +651,7 @@ class Tagger:
                     "name": entity.name,
                     "type": entity.type,
                     "kb_id": entity.id,
-                    "mentions": list(dict.fromkeys(h.text for h in hits)),
+                    "mentions": list(dict.fromkeys(_mention(h.text) for h in hits)),
                 }
             )
             tagged.evidence[entity_id] = [_span(h) for h in hits]
@@ -799,6 +802,29 @@ class Tagger:
 
 
 _LONGEST_JOB_TITLE = max(len(title) for title in _JOB_TITLES)
+
+
+def _mention(text: str) -> str:
+    """The name as a reader would quote it: "the University of Hong Kong" in running text names the
+    University of Hong Kong (a KB form "The University of Hong Kong" matches it case-insensitively);
+    a capitalised "The" is kept, since it may be part of the name as written."""
+    return text[4:] if text.startswith("the ") else text
+
+
+def _unclaimed_variants(entities: dict[str, KbEntity]) -> dict[str, str]:
+    """Each entity's derived name forms (`transforms.kb.name_variants`) that no other entity
+    claims: a form that is another entity's listed name, or a variant of two entities, is dropped,
+    so a derived form never takes a mention away from a listed one."""
+    listed = {fold(n) for e in entities.values() for n in (*e.names, *e.ambiguous_aliases)}
+    owners: dict[str, set[str]] = defaultdict(set)
+    surfaces: dict[str, str] = {}
+    for entity in entities.values():
+        for variant in name_variants(entity):
+            key = fold(variant)
+            if key not in listed:
+                owners[key].add(entity.id)
+                surfaces.setdefault(key, variant)
+    return {surfaces[key]: next(iter(ids)) for key, ids in owners.items() if len(ids) == 1}
 
 
 @lru_cache(maxsize=8192)

@@ -25,6 +25,7 @@ def _articles() -> dict[str, dict[str, Any]]:
         FIXTURES / "ai-news" / "articles.jsonl",
         DATA / "tagging" / "dev.jsonl",
         DATA / "tagging" / "dev_more.jsonl",
+        DATA / "tagging" / "dev_pool_en.jsonl",
     ]
     articles: dict[str, dict[str, Any]] = {}
     for path in paths:
@@ -208,3 +209,58 @@ def test_one_mention_found_by_two_patterns_counts_once() -> None:
     article = _articles()["rthk-zh-1830060"]
     counts = {c["name"]: c["count"] for c in find_candidates(article["title"], article["body"])}
     assert counts == {"陳錦榮": 1, "陳百里": 1}
+
+
+PROGRAMMES = [
+    # tagging gia-P2026012200283 (dev_pool_en, a Chinese GIA release): a scheme named in 「」
+    (
+        "gia-P2026012200283",
+        "除創新科技及工業局公布的「科技人才入境計劃」優化措施外",
+        {"name": "科技人才入境計劃", "type": "programme", "count": 1},
+    ),
+    # tagging rthk-zh-1829693: a task force (專班) is a government body
+    (
+        "rthk-zh-1829693",
+        "施政報告提出成立的「內地企業出海專班」已於10月啟動",
+        {"name": "內地企業出海專班", "type": "government-body", "count": 1},
+    ),
+    # tagging gia-P2026012100492: an English scheme by its capitalised name
+    (
+        "gia-P2026012100492",
+        "whether it will expand the Digital Education Centre of Excellence Scheme to encourage teacher teams",
+        {"name": "Digital Education Centre of Excellence Scheme", "type": "programme", "count": 1},
+    ),
+    # tagging web-entelechyasia-08ac7b31: an English given name and a Chinese surname
+    (
+        "web-entelechyasia-08ac7b31",
+        "and Simon Chan, Chairman of Cyberport.",
+        {"name": "Simon Chan", "type": "person", "count": 1},
+    ),
+]
+
+
+@pytest.mark.parametrize(("article_id", "sentence", "expected"), PROGRAMMES, ids=[p[0] for p in PROGRAMMES])
+def test_programmes_task_forces_and_english_given_names(
+    article_id: str, sentence: str, expected: dict[str, Any]
+) -> None:
+    article = _articles()[article_id]
+    assert sentence in f"{article['title']}\n\n{article['body']}"
+    assert find_candidates("", sentence, organisations=False) == [expected]
+
+
+def test_hong_kong_places_are_not_people() -> None:
+    # tagging dev_pool_en: a district and a road direction built from surname syllables
+    sentences = [
+        "including all lanes of Lung Cheung Road (Kwun Tong bound) near Ngau Chi Wan Village",
+        "Kwun Tong:\nLam Tin (West) Estate Community Centre",
+    ]
+    corpus = "\n".join(f"{a['title']}\n\n{a['body']}" for a in _articles().values())
+    for sentence in sentences:
+        assert sentence in corpus
+        assert [c for c in find_candidates("", sentence) if c["type"] == "person"] == []
+
+
+def test_headline_case_is_not_a_programme_name() -> None:
+    # a headline capitalises every word: only the body is read for English programme names
+    title = "HKMA and Cyberport Launch GenAI Sandbox"
+    assert find_candidates(title, "The banks joined.", organisations=False) == []

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.paths import DATA, FIXTURES, SHARED, SNAPSHOT
-from transforms.kb import KnowledgeBaseError, load_entities
-from transforms.tagging import MAX_CHARS, Tagger, default_tagger
+from transforms.kb import KnowledgeBaseError, load_entities, name_variants
+from transforms.tagging import MAX_CHARS, Tagger, _unclaimed_variants, default_tagger
 from transforms.text import clean_text, clean_title, fold, to_simplified
 
 ESSAY = SHARED / "seed-essay.txt"
@@ -338,3 +338,28 @@ def test_simplified_gate_leaves_out_characters_hong_kong_writes() -> None:
     assert gate is not None
     assert not any(gate.search(c) for c in "准干床涌征里恒")
     assert gate.search("数") and gate.search("机")
+
+
+def test_name_forms_news_writes_but_the_kb_does_not_list() -> None:
+    """The legal suffix, the city prefix and "the" in running text: real forms from labelled dev items
+    (gia-P2025111300533 "Hong Kong Cyberport", 香港科技園 and 東亞銀行有限公司 in dev_pool_zh)."""
+    entities = load_entities()
+    variants = name_variants(entities["cyberport"])
+    assert "Hong Kong Cyberport" in variants and "香港數碼港" in variants
+    assert "香港科技園" in name_variants(entities["hkstp"])
+    assert name_variants(entities["hku"]) == ()  # "大學" would be a generic word: nothing is derived
+    tagger = default_tagger()
+    found = tagger.tag("", "Hong Kong Cyberport and the University of Hong Kong signed an AI agreement.")
+    mentions = {e["kb_id"]: e["mentions"] for e in found.entities}
+    assert mentions["cyberport"] == ["Hong Kong Cyberport"]
+    assert mentions["hku"] == ["University of Hong Kong"]
+    found = tagger.tag("", "東亞銀行有限公司宣布推出人工智能客戶服務。")
+    assert ["東亞銀行有限公司"] in [e["mentions"] for e in found.entities if e["type"] == "company"]
+
+
+def test_a_derived_form_never_takes_a_listed_name() -> None:
+    """A derived form that is another entity's listed name (or two entities' variant) is dropped."""
+    entities = load_entities()
+    listed = {fold(n) for e in entities.values() for n in (*e.names, *e.ambiguous_aliases)}
+    derived = _unclaimed_variants(entities)
+    assert derived and not {fold(v) for v in derived} & listed

@@ -110,6 +110,73 @@ class KbEntity:
         return tuple(dict.fromkeys(f.strip() for f in forms if f and f.strip()))
 
 
+_HAN_CHAR = re.compile(r"[\u3400-\u9fff]")
+_EN_COMPANY_SUFFIX = re.compile(r",? (?:Company Limited|Co\., Ltd\.|Limited|Ltd\.?)$")
+_EN_QUALIFIER = re.compile(r" \((?:Hong Kong|HK|HKSAR|Hong Kong SAR)\)$")
+_ZH_COMPANY_SUFFIX = ("有限公司", "公司")
+
+
+def name_variants(entity: KbEntity) -> tuple[str, ...]:
+    """Forms of an entity's names that news writes but the knowledge base does not list: with or
+    without the legal suffix (東亞銀行有限公司, "Hong Kong Exchanges and Clearing Limited"), with
+    or without the city prefix of a Hong Kong body (香港數碼港, "Hong Kong Cyberport", 科技園公司),
+    and without a disambiguating "(Hong Kong)" the KB adds to a name ("Land Registry").
+
+    Rules over the form of a name, not a list: they apply to every entry alike. People are left
+    alone, and a stripped form must stay long enough to be a name (four Chinese characters, two
+    English words), so no variant is a generic word (交易所, "Treasury")."""
+    if entity.type == "person":
+        return ()
+    hk_body = (
+        entity.hk_local
+        or entity.type == "company"
+        and any(n.startswith(("香港", "Hong Kong")) for n in entity.names)
+    )
+    company = entity.type in ("company", "organisation")
+    variants: list[str] = []
+    for form in entity.names:
+        if _HAN_CHAR.search(form):
+            if form.startswith("香港") and len(form) - 2 >= 4:
+                variants.append(form[2:])
+            elif hk_body and "香港" not in form and not form.startswith("港") and len(form) >= 3:
+                variants.append("香港" + form)
+            if company:
+                for suffix in _ZH_COMPANY_SUFFIX:
+                    if form.endswith(suffix):
+                        stem = form[: -len(suffix)]
+                        if len(stem) >= 4:
+                            variants.append(stem)
+                        break
+                else:
+                    if len(form) >= 2 and entity.type == "company":
+                        variants.append(form + "有限公司")
+        elif form[:1].isupper() and " " in form or len(form) >= 6 and form[:1].isupper():
+            qualified = _EN_QUALIFIER.search(form)
+            if qualified and form[: qualified.start()].count(" ") >= 1:
+                variants.append(form[: qualified.start()])
+            legal = _EN_COMPANY_SUFFIX.search(form)
+            if legal and company:
+                stem = form[: legal.start()]
+                if stem.count(" ") >= 1:
+                    variants.append(stem)
+            elif entity.type == "company" and not form.isupper():
+                variants.append(form + " Limited")
+            if (
+                hk_body
+                and "Hong Kong" not in form
+                and not form.startswith(("The ", "HK"))
+                and not form.isupper()
+            ):
+                variants.append("Hong Kong " + form)
+    known = {fold_key(n) for n in entity.names} | {fold_key(a) for a in entity.ambiguous_aliases}
+    return tuple(dict.fromkeys(v for v in variants if fold_key(v) not in known))
+
+
+def fold_key(text: str) -> str:
+    """Case- and space-insensitive key for comparing name forms within one entry."""
+    return " ".join(text.lower().split())
+
+
 def _load_yaml(text: str) -> Any:
     """Safe YAML loading, with the C parser when PyYAML was built with libyaml (several times faster)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
