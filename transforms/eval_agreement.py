@@ -29,11 +29,12 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def first_labels(ids: set[str]) -> dict[str, dict[str, Any]]:
-    """The first annotator's records for `ids`, from every tagging file but the second annotator's."""
+    """The first annotator's records for `ids`, from every tagging file but the second annotator's
+    (`second_annotator*.jsonl`: one file per round of double labelling)."""
     found: dict[str, dict[str, Any]] = {}
     for path in sorted(DATA.glob("*.jsonl")):
-        if path != SECOND:
-            found.update({r["id"]: r for r in read_jsonl(path) if r["id"] in ids})
+        if not path.name.startswith("second_annotator"):
+            found.update({r["id"]: r for r in read_jsonl(path) if r.get("id") in ids})
     return found
 
 

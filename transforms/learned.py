@@ -43,9 +43,9 @@ MODEL_PATH = KB_DIR / "model" / "tagger.json.gz"
 MODES = ("rules", "learned", "hybrid")
 FORMAT = 3
 # Text weights are stored as integers in [-QUANT_LEVELS, QUANT_LEVELS] times one scale per model (the
-# largest weight / QUANT_LEVELS): a weight's error is at most 1/8,000 of the model's largest, and the
+# largest weight / QUANT_LEVELS): a weight's error is at most 1/2,000 of the model's largest, and the
 # weights too small to round to 1 are dropped, which keeps the file small.
-QUANT_LEVELS = 4095
+QUANT_LEVELS = 1023
 KINDS = ("relevance", "sector", "theme")
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,22 @@ def latin_ngrams(folded: str) -> list[str]:
     return grams
 
 
-def article_text(folded_title: str, folded_body: str) -> str:
-    """The text the n-grams are read from: title and body, one line break between them."""
-    return f"{folded_title}\n{folded_body}"
+def article_text(folded_title: str, folded_body: str, entities: Iterable[tuple[str, str]] = ()) -> str:
+    """The text the n-grams are read from: title and body, one line break between them, then a line
+    of tokens for the knowledge-base entities the rules found (`(kb_id, type)` pairs): which bodies,
+    companies and people a story names says much about its sector ("hkma" → finance, the Hospital
+    Authority → healthcare) in either language, and the tokens are plain Latin words to the model."""
+    pairs = list(entities)
+    tokens = sorted(
+        {_entity_token("kb", kb_id) for kb_id, _ in pairs} | {_entity_token("kbtype", t) for _, t in pairs}
+    )
+    return (
+        f"{folded_title}\n{folded_body}\n{' '.join(tokens)}" if tokens else f"{folded_title}\n{folded_body}"
+    )
+
+
+def _entity_token(prefix: str, name: str) -> str:
+    return prefix + re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 @dataclass
@@ -261,8 +274,10 @@ class LearnedModel:
     def uses_rules(self) -> bool:
         return self.mode == "hybrid"
 
-    def vector(self, folded_title: str, folded_body: str) -> SparseVector:
-        return self.features.vector(article_text(folded_title, folded_body))
+    def vector(
+        self, folded_title: str, folded_body: str, entities: Iterable[tuple[str, str]] = ()
+    ) -> SparseVector:
+        return self.features.vector(article_text(folded_title, folded_body, entities))
 
     @property
     def rules_decide_relevance(self) -> bool:

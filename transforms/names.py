@@ -68,6 +68,17 @@ _EN_ORG_SUFFIXES = frozenset(
 )
 
 
+# A run that starts with a job title, a preposition or a verb is a phrase, not a name
+_EN_NOT_ORG_START = re.compile(
+    r"(?:The|In|On|At|As|From|For|Secretary|Senior|Director|Chief|Head|Largest|Promotes|Kong)\b"
+)
+# Names built only from these words are policy areas ("Innovation and Technology"), not bodies
+_EN_GENERIC_ORG_WORDS = frozenset(
+    "Hong Kong Science Innovation Technology Technologies and Culture Art Arts Information Digital Research "
+    "Development Education".split()
+)
+
+
 def _split_joined_organisations(name: str) -> list[str]:
     """Two names joined by "and" ("Alibaba Group and Tencent Holdings") are two organisations: split
     where the words before "and" already end like a name ("Research and Development Centre" stays)."""
@@ -106,10 +117,14 @@ _EN_BYLINE = re.compile(rf"\A\s*(?:By )?({_EN_NAME})\s*\n")
 _ZH_ORG = re.compile(
     r"([\u4e00-\u9fff]{2,12}(?:有限公司|大學|研究院|研究所|研究中心|實驗室|學院|協會|基金會|集團|科技公司))"
 )
+_ZH_BEFORE_ORG = re.compile(r"與|和|及|由|在|於|向|為|指|據|聯同|包括|歡迎")
 _ZH_STOP = {"政府", "香港", "本港", "特區", "內地", "國家", "當局", "中心", "公司"}
 # A name holds no conjunction, particle or measure word: "公營機構和科技公司", "所本地大學" are phrases.
 _ZH_NOT_ORG = re.compile(
-    r"[和及與的在等或並兩三四五六七八九十多各所間家個名位項]|業務|部門|本地|全港|多間|不同|有關|相關"
+    r"[和及與的在等或並兩三四五六七八九十多各所間家個名位項們為於是不也亦已該這年日兼]|業務|部門|本地|全港|多間|不同|有關|"
+    r"相關|聘請|夥拍|出席|邀請|放寬|提升|共建|建立|例如|目前|根據|最新|支持|遠至|至於|難道|見證|宣布|成立|新增|首次|捐贈|感謝|部分|另|資助|研究型|詐騙|"
+    # a unit named by its kind alone ("醫學院", "研究院"): the tail of a longer name
+    r"^(?:醫學院|研究院|研究所|學院|大學|實驗室|研究中心|協會|集團)$"
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _NOT_A_NAME = re.compile(r"(?:表示|指出|稱|說|認為|今日|昨日|政府|香港|局長|主席)")
@@ -223,15 +238,17 @@ def find_candidates(
     byline = _EN_BYLINE.match(body)
     if byline:
         keep(byline.group(1), "person", len(title) + 2 + byline.start(1))
-    for match in _EN_ORG.finditer(text) if organisations else ():
+    # in the body only: a headline capitalises every word ("Hong Kong Establishes Board for ...")
+    for match in _EN_ORG.finditer(body) if organisations else ():
         offset = match.start(1)
         for name in _split_joined_organisations(match.group(1)):
             if (
                 " " in name
-                and not name.startswith(("The ", "In ", "On ", "At "))
+                and not _EN_NOT_ORG_START.match(name)
                 and not _EN_ORG_FRAGMENT.match(name)
+                and not set(name.split()) <= _EN_GENERIC_ORG_WORDS
             ):
-                keep(name, "organisation", text.index(name, offset))
+                keep(name, "organisation", len(title) + 2 + body.index(name, offset))
     for regex in (_ZH_VERB, _ZH_TITLE):
         for match in regex.finditer(text):
             name, start = match.group(1), match.start(1)
@@ -277,8 +294,9 @@ def find_candidates(
             kind = _EN_PROGRAMME_TYPES.get(words[-1], "programme")
             keep(name, kind, len(title) + 2 + match.start(1) + match.group(1).index(name))
     for match in _ZH_ORG.finditer(text) if organisations else ():
-        name = re.sub(r"^(?:與|和|及|由|在|於|向|為|指|據|聯同|包括)", "", match.group(1))
-        if not _ZH_NOT_ORG.search(name):
+        # the name starts after the last preposition or conjunction of the run ("用地由…有限公司")
+        name = _ZH_BEFORE_ORG.split(match.group(1))[-1]
+        if len(name) >= 4 and not _ZH_NOT_ORG.search(name):
             keep(name, "organisation", match.end(1) - len(name))
     ranked = sorted(found.items(), key=lambda kv: -len(kv[1]))[:limit]
     return [{"name": name, "type": kind, "count": len(starts)} for (name, kind), starts in ranked]

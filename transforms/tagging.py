@@ -471,7 +471,9 @@ class Tagger:
             themes = self._select(theme_scores, "theme")
             if self.learned is not None:
                 if text is None:
-                    text = self.learned.vector(article.folded_title, article.folded_body)
+                    text = self.learned.vector(
+                        article.folded_title, article.folded_body, _kb_pairs(view.entities)
+                    )
                 sectors = self._learned_labels("sector", view, text, sector_scores, sectors)
                 themes = self._learned_labels("theme", view, text, theme_scores, themes)
         else:
@@ -518,7 +520,7 @@ class Tagger:
         if model.rules_decide_relevance:
             return view.relevant, view.relevance, None, []
         article = view.article
-        text = model.vector(article.folded_title, article.folded_body)
+        text = model.vector(article.folded_title, article.folded_body, _kb_pairs(view.entities))
         decision = model.relevance(text, self.relevance_features(view) if model.uses_rules else None)
         why = self._text_evidence(decision.model, text, article) if decision.selected else []
         return decision.selected, decision.probability, text, why
@@ -802,6 +804,11 @@ class Tagger:
 
 
 _LONGEST_JOB_TITLE = max(len(title) for title in _JOB_TITLES)
+
+
+def _kb_pairs(entities: _Entities) -> list[tuple[str, str]]:
+    """(kb_id, type) of the knowledge-base entities found: features of the learned model."""
+    return [(e["kb_id"], e["type"]) for e in entities.found if e.get("kb_id")]
 
 
 def _mention(text: str) -> str:
