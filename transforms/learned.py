@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ KINDS = ("relevance", "sector", "theme")
 
 log = logging.getLogger(__name__)
 
+_FIRST = itemgetter(0)  # the pattern index of an Aho-Corasick match tuple
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 HAN_SIZES = (2, 3)  # character n-grams of Chinese runs
@@ -95,6 +97,7 @@ def article_text(folded_title: str, folded_body: str, entities: Iterable[tuple[s
     )
 
 
+@lru_cache(maxsize=8192)
 def _entity_token(prefix: str, name: str) -> str:
     return prefix + re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -139,7 +142,7 @@ class NgramFeatures:
     def counts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the vocabulary keys found in `text` (ascending) and how often each occurs."""
         ids: list[int] = (
-            [match[0] for match in self._finder.find_matches_as_indexes(text, overlapping=True)]
+            list(map(_FIRST, self._finder.find_matches_as_indexes(text, overlapping=True)))
             if self._finder is not None
             else []
         )
