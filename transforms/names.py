@@ -304,5 +304,17 @@ def find_candidates(
         name = _ZH_BEFORE_ORG.split(match.group(1))[-1]
         if len(name) >= 4 and not _ZH_NOT_ORG.search(name):
             keep(name, "organisation", match.end(1) - len(name))
-    ranked = sorted(found.items(), key=lambda kv: -len(kv[1]))[:limit]
+    ranked = sorted(_without_fragments(found).items(), key=lambda kv: -len(kv[1]))[:limit]
     return [{"name": name, "type": kind, "count": len(starts)} for (name, kind), starts in ranked]
+
+
+def _without_fragments(found: dict[tuple[str, str], set[int]]) -> dict[tuple[str, str], set[int]]:
+    """Candidates that are not only pieces of a longer candidate: "Digital Education Centre" (by the
+    organisation suffix) inside "Digital Education Centre of Excellence Scheme" (a programme)."""
+    spans = [(start, start + len(name)) for (name, _), starts in found.items() for start in starts]
+
+    def inside_longer(name: str, start: int) -> bool:
+        end = start + len(name)
+        return any(s <= start and end <= e and e - s > len(name) for s, e in spans)
+
+    return {key: starts for key, starts in found.items() if not all(inside_longer(key[0], s) for s in starts)}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from digest.render import RenderedDigest
+from digest.render import RenderedDigest, render
 from digest.select import select_content
 from digest.send import build_message, message_id, unsubscribe_targets
 from hkai.weekly_digest import deliver, render_week
@@ -162,6 +162,16 @@ def test_filters_narrow_every_section(digest_env: Path) -> None:
         e["entity_name"] for e in everything.new_entities
     }
     assert sum(points[-1][1] for points in chinese.entity_trend.values()) == len(chinese.entity_trend)
+
+
+def test_one_article_is_singular(digest_env: Path) -> None:
+    """The sector table of a week where each sector has one story says "1 article", not "1 articles"."""
+    load_week()
+    content = select_content(get_engine(), date(2025, 11, 24), languages={"zh-Hant"})
+    assert content.sector_share and all(r["articles"] == 1 for r in content.sector_share)
+    rendered = render(content)
+    assert ">1 article</td>" in rendered.html and "1 articles" not in rendered.html
+    assert "1 articles" not in rendered.text and ": 1 article (" in rendered.text
 
 
 def test_the_frame_speaks_traditional_chinese(digest_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -264,3 +264,9 @@ def test_headline_case_is_not_a_programme_name() -> None:
     # a headline capitalises every word: only the body is read for English programme names
     title = "HKMA and Cyberport Launch GenAI Sandbox"
     assert find_candidates(title, "The banks joined.", organisations=False) == []
+
+
+def test_a_piece_of_a_longer_name_is_no_candidate() -> None:
+    # tagging gia-P2026012100492: the organisation pattern reads "Digital Education Centre" inside the scheme
+    sentence = PROGRAMMES[2][1]
+    assert find_candidates("", sentence) == [PROGRAMMES[2][2]]
