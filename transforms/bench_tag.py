@@ -76,7 +76,8 @@ def run(count: int) -> dict[str, float]:
     tagger = rules.using(model)
     # a separate warm-up set first: each tagger's caches (folded terms, compiled evidence patterns)
     # are filled before it is timed, so neither pays the other's start-up cost
-    warm_up, articles = (lambda both: (both[:WARM_UP], both[WARM_UP:]))(corpus(count + WARM_UP))
+    both = corpus(count + WARM_UP)
+    warm_up, articles = both[:WARM_UP], both[WARM_UP:]
     for title, body in warm_up:
         tagger.tag(title, body)
         rules.tag(title, body)

@@ -292,9 +292,9 @@ def find_candidates(
     # GenAI Sandbox")
     has_programme_word = any(word in body for word in _EN_PROGRAMME_WORDS)
     for match in _EN_PROGRAMME.finditer(body) if has_programme_word else ():
-        name = _EN_NOT_PROGRAMME.sub("", match.group(1))
-        while _EN_NOT_PROGRAMME.match(name):
-            name = _EN_NOT_PROGRAMME.sub("", name)
+        name = match.group(1)
+        while _EN_NOT_PROGRAMME.match(name):  # "Through the GenA.I. Sandbox": drop each leading word
+            name = _EN_NOT_PROGRAMME.sub("", name, count=1)
         words = name.split()
         if len(words) >= 2 and words[0][:1].isupper() and words[0] not in ("of", "and", "for"):
             kind = _EN_PROGRAMME_TYPES.get(words[-1], "programme")
