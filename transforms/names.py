@@ -72,6 +72,8 @@ _EN_ORG_SUFFIXES = frozenset(
 _EN_NOT_ORG_START = re.compile(
     r"(?:The|In|On|At|As|From|For|Secretary|Senior|Director|Chief|Head|Largest|Promotes|Kong)\b"
 )
+# The suffix is not the end of the name: "… Centre of Excellence", "… Institute for Advanced Study"
+_EN_NAME_GOES_ON = re.compile(r" (?:of|for|on|and) (?:the )?[A-Z]")
 # Names built only from these words are policy areas ("Innovation and Technology"), not bodies
 _EN_GENERIC_ORG_WORDS = frozenset(
     "Hong Kong Science Innovation Technology Technologies and Culture Art Arts Information Digital Research "
@@ -243,6 +245,8 @@ def find_candidates(
         keep(byline.group(1), "person", len(title) + 2 + byline.start(1))
     # in the body only: a headline capitalises every word ("Hong Kong Establishes Board for ...")
     for match in _EN_ORG.finditer(body) if organisations else ():
+        if _EN_NAME_GOES_ON.match(body, match.end(1)):
+            continue  # "Digital Education Centre" of "the Digital Education Centre of Excellence (CoE)"
         offset = match.start(1)
         for name in _split_joined_organisations(match.group(1)):
             if (

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.paths import DATA, FIXTURES
+from tests.paths import DATA, FIXTURES, REPO
 from transforms.names import find_candidates
 from transforms.text import fold
 
@@ -270,3 +270,12 @@ def test_a_piece_of_a_longer_name_is_no_candidate() -> None:
     # tagging gia-P2026012100492: the organisation pattern reads "Digital Education Centre" inside the scheme
     sentence = PROGRAMMES[2][1]
     assert find_candidates("", sentence) == [PROGRAMMES[2][2]]
+
+
+def test_an_organisation_suffix_inside_a_longer_name_is_no_candidate() -> None:
+    # the GIA release LCQ1 of 21 Jan 2026 in snapshots/sources/hknews/gia.jsonl (wusiuyu/hknews): the name
+    # goes on after "Centre"
+    sentence = "In addition, the Digital Education Centre of Excellence (CoE) established by the"
+    releases = (REPO / "snapshots" / "sources" / "hknews" / "gia.jsonl").read_text(encoding="utf-8")
+    assert sentence in releases
+    assert find_candidates("", sentence) == []
