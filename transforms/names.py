@@ -8,9 +8,14 @@ legal or institutional suffix. They are stored as `candidate` entities for "new 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from transforms.text import fold
+
+# A candidate is compared with the KB's folded forms; names recur from article to article (officials,
+# companies), and folding converts the script each time, so the folded forms are cached.
+_folded = lru_cache(maxsize=1 << 15)(fold)
 
 # Words of a name: Sean, Jean-Luc, and Hong Kong given names written with a hyphen (Mo-po, Chun-kit)
 _EN_WORD = r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?"
@@ -218,7 +223,7 @@ def find_candidates(
 
     def keep(name: str, kind: str, start: int) -> None:
         stripped = name.strip()
-        if len(stripped) < 2 or fold(stripped) in known or stripped in _ZH_STOP:
+        if len(stripped) < 2 or stripped in _ZH_STOP or _folded(stripped) in known:
             return
         found.setdefault((stripped, kind), set()).add(start + name.index(stripped[0]))
 

@@ -75,7 +75,7 @@ def clean_text(text: str | None, *, keep_wide_spaces: bool = False) -> str:
     value = _CONTROL.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
     value = re.sub("[\u200b\u2060\ufeff]", "", value)  # zero-width spaces and stray byte-order marks
     spaces = re.compile(r"[ \t\u00a0]+") if keep_wide_spaces else _SPACES
-    lines = [spaces.sub(" ", line).strip(" ") for line in value.split("\n")]
+    lines = [line.strip(" ") for line in spaces.sub(" ", value).split("\n")]  # spaces never span lines
     if not keep_wide_spaces:
         lines = [line.strip() for line in lines]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

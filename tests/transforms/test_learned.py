@@ -43,16 +43,23 @@ TEXTS = [
 ]
 
 
-def test_automaton_counts_equal_the_enumerated_ngrams() -> None:
-    """Training enumerates n-grams; tagging counts them with one automaton pass: the same numbers."""
-    grams = sorted({g for t in TEXTS for g in han_ngrams(t)})
-    words = sorted({g for t in TEXTS for g in latin_ngrams(t)})
-    features = NgramFeatures(grams, words)
-    for text in TEXTS:
-        expected = Counter(list(han_ngrams(text)) + latin_ngrams(text))
-        index, count = features.counts(text)
-        assert {features.keys[i]: int(c) for i, c in zip(index, count, strict=True)} == expected
+def test_array_counts_equal_the_enumerated_ngrams() -> None:
+    """Training enumerates n-grams; tagging counts them as integers on arrays: the same numbers, for
+    a full vocabulary and for one that lacks some n-grams, at the edges of the Chinese ranges and
+    next to a character outside the Basic Plane (𠝹, not a Chinese character to `_HAN_RUN`)."""
+    texts = [*TEXTS, fold("山﨑教授：𠝹開AI黑盒　㐀㐁 一一一一"), "", "a"]
+    grams = sorted({g for t in texts for g in han_ngrams(t)})
+    words = sorted({g for t in texts for g in latin_ngrams(t)})
+    for vocabulary in (grams, grams[::2]):
+        features = NgramFeatures(vocabulary, words)
+        for text in texts:
+            counted = Counter(list(han_ngrams(text)) + latin_ngrams(text))
+            expected = {key: n for key, n in counted.items() if key in features.keys}
+            index, count = features.counts(text)
+            assert list(index) == sorted(index)
+            assert {features.keys[i]: int(c) for i, c in zip(index, count, strict=True)} == expected
     assert "人工智能" not in grams and "人工智" in grams and "ai" in words and "genai sandbox" in words
+    assert "山﨑" in grams and "㐀㐁" in grams and "一一一" in grams
 
 
 def test_vectors_are_scikit_learns_sublinear_tfidf() -> None:

@@ -335,10 +335,11 @@ def test_ai_density_is_measured_in_chinese_character_equivalents() -> None:
 
 def test_simplified_gate_leaves_out_characters_hong_kong_writes() -> None:
     """准 干 床 涌 征 are Simplified forms of 準 乾/幹 牀 湧 徵 but also Hong Kong Traditional characters
-    (批准, 干預, 床位, 鰂魚涌, 征服): they must not switch on the script folding of every article."""
+    (批准, 干預, 床位, 鰂魚涌, 征服), as 群 (OpenCC writes 羣) in 社群 and 群組 is: they must not switch on
+    the script folding of every article (群 did, on one Hong Kong text in thirteen)."""
     gate = default_tagger().simplified_gate
     assert gate is not None
-    assert not any(gate.search(c) for c in "准干床涌征里恒")
+    assert not any(gate.search(c) for c in "准干床涌征里恒群岳朴")
     assert gate.search("数") and gate.search("机")
 
 
