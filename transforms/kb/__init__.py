@@ -144,7 +144,8 @@ def name_variants(entity: KbEntity) -> tuple[str, ...]:
                 for suffix in _ZH_COMPANY_SUFFIX:
                     if form.endswith(suffix):
                         stem = form[: -len(suffix)]
-                        if len(stem) >= 4:
+                        # 恒生指數有限公司 → 恒生指數 names the index, which the guide leaves untagged
+                        if len(stem) >= 4 and not stem.endswith(("指數", "指数")):
                             variants.append(stem)
                         break
                 else:
