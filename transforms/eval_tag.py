@@ -1,5 +1,5 @@
 """Tagging quality on the labelled sets in tests/data/tagging/ (dev = tuned and trained on; test, test2
-= held out; blind, blind2 = each read once, only when asked for with `--split blind2`).
+= held out; blind, blind2, blind3 = each read once, only when asked for by name, e.g. `--split blind3`).
 
 Relevance: precision/recall/F1 of `relevant`. Entities: a predicted entity is correct when one of
 its mentions matches a labelled mention (compared after folding case, width and script); a
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         "--split",
         dest="named_split",
         choices=sorted(SPLIT_GLOBS),
-        help="the only way to run blind and blind2",
+        help="the only way to run the blind splits",
     )
     parser.add_argument("--mode", default="hybrid", choices=[*MODES, "all"])
     parser.add_argument("--names", action="store_true", help="the new-name finder's judged precision")

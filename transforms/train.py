@@ -80,6 +80,8 @@ SPLIT_GLOBS = {
     "blind": ("blind.jsonl", "blind_*.jsonl"),
     # a second blind split, filled in November 2026 after the first had been read: read once, at the end
     "blind2": ("blind2_*.jsonl",),
+    # a third, filled on 2026-11-26 for the round after blind2 was read: read once, at the end
+    "blind3": ("blind3_*.jsonl",),
 }
 TRAINING_SPLIT = "dev"
 

@@ -93,6 +93,7 @@ def test_splits_glob_by_prefix_and_keep_blind_apart(tmp_path: Path) -> None:
         "test_pool_x.jsonl",
         "test2.jsonl",
         "blind_pool_x.jsonl",
+        "blind3_web_x.jsonl",
         "second_annotator.jsonl",
     ):
         (tmp_path / name).write_text(json.dumps({"id": name}) + "\n", encoding="utf-8")
@@ -105,6 +106,7 @@ def test_splits_glob_by_prefix_and_keep_blind_apart(tmp_path: Path) -> None:
     assert names("test2") == ["test2.jsonl"]
     assert names("heldout") == ["test.jsonl", "test_pool_x.jsonl", "test2.jsonl"]
     assert names("blind") == ["blind_pool_x.jsonl"]
+    assert names("blind3") == ["blind3_web_x.jsonl"]
     assert train.TRAINING_SPLIT == "dev"
 
 
