@@ -36,7 +36,11 @@ from transforms.text import (
 )
 
 _FLIGHT_AFTER = re.compile(r"\s?\d{2,4}\b")
-_AUTHORIZED_INSTITUTIONS = re.compile(r"authori[sz]ed institutions?|認可機構", re.IGNORECASE)
+# What else "AI" abbreviates in news: banks' "authorized institutions", Amnesty International, Air India
+_AI_EXPANDED_OTHERWISE = re.compile(
+    r"authori[sz]ed institutions?|認可機構|amnesty international|國際特赦組織|air india|印度航空",
+    re.IGNORECASE,
+)
 _NEVER = re.compile("(?!)")  # as a `fold` gate: never convert the script
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 # Chinese job titles that follow the name of a body: 局長, 署長, 主席, 行政總裁, 校長, 議員 ...
@@ -856,7 +860,8 @@ def _starts_with_job_title(snippet: str) -> bool:
 
 def _ai_hits(article: _Article) -> list[Match]:
     """AI vocabulary matches, without "AI" as an airline code before a flight number, nor where the
-    text defines AIs as authorized institutions (unless a decisive AI term occurs too)."""
+    text names what else "AI" abbreviates (authorized institutions, Amnesty International, Air India)
+    unless a decisive AI term occurs too."""
     matches = article.matches["ai"]
     strong_ai = any(m.pattern.weight >= 3 for m in matches)
     defines_ais: bool | None = None  # searched for only when an "AI" needs it (most articles: never)
@@ -869,8 +874,8 @@ def _ai_hits(article: _Article) -> list[Match]:
             if not strong_ai:
                 if defines_ais is None:
                     defines_ais = bool(
-                        _AUTHORIZED_INSTITUTIONS.search(article.title)
-                        or _AUTHORIZED_INSTITUTIONS.search(article.body)
+                        _AI_EXPANDED_OTHERWISE.search(article.title)
+                        or _AI_EXPANDED_OTHERWISE.search(article.body)
                     )
                 if defines_ais:
                     continue

@@ -13,6 +13,7 @@ from tests.paths import DATA, FIXTURES, SHARED, SNAPSHOT
 from transforms.kb import KnowledgeBaseError, load_entities, name_variants
 from transforms.tagging import MAX_CHARS, Tagger, _unclaimed_variants, default_tagger
 from transforms.text import clean_text, clean_title, fold, to_simplified
+from transforms.train import load_split
 
 ESSAY = SHARED / "seed-essay.txt"
 ESSAY_FIXTURE = FIXTURES / "seed-essay.txt"
@@ -70,6 +71,21 @@ def test_authorized_institutions_are_not_artificial_intelligence() -> None:
     )
     result = default_tagger().tag("HKMA reminds AIs of reporting rules", body)
     assert not result.relevant and result.ai_score < 0.5
+
+
+@pytest.mark.parametrize(
+    "item_id",
+    ["web-europeworldnews-35143b3d"],  # "The NGO Amnesty International (AI) on Tuesday urged ..."
+)
+def test_ai_that_abbreviates_a_named_body_is_not_artificial_intelligence(item_id: str) -> None:
+    """A real dev page about Amnesty International ("AI has warned that ..."): no AI story."""
+    item = next(i for i in load_split("dev") if i["id"] == item_id)
+    result = Tagger(mode="rules").tag(item["title"], item["body"], item["language"])
+    assert not result.relevant and result.ai_score < 0.5
+    flight = default_tagger().tag(
+        "Delhi-bound AI flight returns to HK", "The Air India jet returned to Hong Kong."
+    )
+    assert flight.ai_score < 0.5
 
 
 def test_ambiguous_alias_needs_context_and_flight_numbers_are_not_ai() -> None:
