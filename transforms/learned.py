@@ -16,7 +16,7 @@ predicted (`learned`).
 
 Inference needs no scikit-learn: the model is a gzipped JSON file of coefficients
 (`transforms/kb/model/tagger.json.gz`; each model's weights as integers times one scale, which keeps
-the file under 1 MB), and n-grams are counted on arrays: each Chinese 2- or 3-gram as
+the file small: 1.2 MB from 999 dev items), and n-grams are counted on arrays: each Chinese 2- or 3-gram as
 an integer looked up in the sorted vocabulary (numpy), each Latin word n-gram in a dictionary.
 """
 
