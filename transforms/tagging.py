@@ -438,6 +438,17 @@ class Tagger:
         """Non-overlapping matches, the longest winning at each overlap."""
         if len(matches) < 2:
             return list(matches)
+        # most articles' matches of a kind do not overlap at all: then every one is kept
+        in_order = sorted(matches, key=_reading_order)
+        field, reach = None, -1
+        for match in in_order:
+            if match.field != field:
+                field, reach = match.field, -1
+            if match.start < reach:
+                break
+            reach = match.end
+        else:
+            return in_order
         chosen: list[Match] = []
         size = max(m.end for m in matches)
         taken = {"title": bytearray(size), "body": bytearray(size)}

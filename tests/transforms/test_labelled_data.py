@@ -35,10 +35,7 @@ def _items(path: Path) -> list[dict[str, Any]]:
 
 
 FIRST_LABELS = {
-    path: _items(path)
-    for split in SPLIT_GLOBS
-    if split != "heldout"
-    for path in split_files(split)
+    path: _items(path) for split in SPLIT_GLOBS if split != "heldout" for path in split_files(split)
 }
 
 
