@@ -16,8 +16,8 @@ predicted (`learned`).
 
 Inference needs no scikit-learn: the model is a gzipped JSON file of coefficients
 (`transforms/kb/model/tagger.json.gz`; each model's weights as integers times one scale, which keeps
-the file small: 1.2 MB from 999 dev items), and n-grams are counted on arrays: each Chinese 2- or 3-gram as
-an integer looked up in the sorted vocabulary (numpy), each Latin word n-gram in a dictionary.
+the file small: 1.2 MB from 999 dev items), and n-grams are counted with one Aho-Corasick pass over the
+article (`ahocorasick-rs`) plus a regex tokenisation for Latin words.
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import ahocorasick_rs
 import numpy as np
 
 from transforms.kb import KB_DIR
@@ -49,6 +51,7 @@ KINDS = ("relevance", "sector", "theme")
 
 log = logging.getLogger(__name__)
 
+_FIRST = itemgetter(0)  # the pattern index of an Aho-Corasick match tuple
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 HAN_SIZES = (2, 3)  # character n-grams of Chinese runs
@@ -78,40 +81,6 @@ def latin_ngrams(folded: str) -> list[str]:
     if 2 in LATIN_SIZES:
         grams += [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
     return grams
-
-
-def _is_han(codes: np.ndarray) -> np.ndarray:
-    """Which code points are Chinese characters (the ranges of `_HAN_RUN`)."""
-    return (
-        ((codes >= 0x3400) & (codes <= 0x4DBF))
-        | ((codes >= 0x4E00) & (codes <= 0x9FFF))
-        | ((codes >= 0xF900) & (codes <= 0xFAFF))
-    )
-
-
-def _han_code(gram: str) -> int:
-    """A 2- or 3-character Chinese n-gram as one integer: its code points (all below 2**16) side by
-    side, 16 bits each, behind a length marker, so no 2-gram and 3-gram share a code."""
-    code = len(gram)
-    for char in gram:
-        code = (code << 16) | ord(char)
-    return code
-
-
-def _han_codes(text: str) -> np.ndarray:
-    """The codes (`_han_code`) of every 2- and 3-gram inside the runs of Chinese characters of
-    `text`, the same n-grams as `han_ngrams`, computed on arrays: one pass of numpy over the text
-    costs a fraction of matching a 40,000-key automaton and building a tuple per match."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-    if len(codes) < 2:
-        return np.zeros(0, dtype=np.int64)
-    han = _is_han(codes)
-    pair = han[:-1] & han[1:]
-    grams = [((2 << 32) | (codes[:-1] << 16) | codes[1:])[pair]] if 2 in HAN_SIZES else []
-    if 3 in HAN_SIZES and len(codes) >= 3:
-        triple = pair[:-1] & han[2:]
-        grams.append(((3 << 48) | (codes[:-2] << 32) | (codes[1:-1] << 16) | codes[2:])[triple])
-    return np.concatenate(grams) if grams else np.zeros(0, dtype=np.int64)
 
 
 def article_text(folded_title: str, folded_body: str, entities: Iterable[tuple[str, str]] = ()) -> str:
@@ -147,8 +116,9 @@ class NgramFeatures:
     """Counts a fixed vocabulary of n-grams in folded text and turns the counts into sublinear tf-idf
     vectors, L2-normalised (the formula of scikit-learn's `TfidfTransformer(sublinear_tf=True)`).
 
-    Chinese keys are counted as integers (`_han_codes`: the n-grams of `han_ngrams`, found by a
-    binary search in the sorted vocabulary); Latin keys by dictionary lookup of `latin_ngrams`."""
+    Chinese keys are counted with one overlapping Aho-Corasick pass (a key can only match inside a
+    run of Chinese characters, so the counts equal those of `han_ngrams`); Latin keys by dictionary
+    lookup of `latin_ngrams`."""
 
     def __init__(self, han: Sequence[str], latin: Sequence[str], idf: Sequence[float] | None = None):
         self.han = list(han)
@@ -159,41 +129,30 @@ class NgramFeatures:
         if len(self.idf) != self.size:
             raise ModelError("idf and vocabulary differ in length")
         self._latin_ids = {key: len(self.han) + i for i, key in enumerate(self.latin)}
-        # the Chinese keys as integers (`_han_codes`), sorted for a binary search, with their ids
-        codes = np.array([_han_code(key) for key in self.han], dtype=np.int64)
-        order = np.argsort(codes, kind="stable")
-        self._han_sorted = codes[order]
-        self._han_ids = order.astype(np.int64)
-        if len(np.unique(self._han_sorted)) != len(self._han_sorted):
-            raise ModelError("the Chinese n-gram vocabulary repeats a key")
+        self._finder = (
+            ahocorasick_rs.AhoCorasick(
+                self.han,
+                matchkind=ahocorasick_rs.MatchKind.Standard,
+                implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+            )
+            if self.han
+            else None
+        )
 
     def counts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the vocabulary keys found in `text` (ascending) and how often each occurs."""
-        index: list[np.ndarray] = []
-        count: list[np.ndarray] = []
-        if len(self._han_sorted):
-            # distinct n-grams first (sorted, so the binary search walks the vocabulary in order)
-            grams, times = np.unique(_han_codes(text), return_counts=True)
-            if len(grams):
-                at = np.searchsorted(self._han_sorted, grams)
-                at[at == len(self._han_sorted)] = 0
-                known = self._han_sorted[at] == grams
-                ids = self._han_ids[at[known]]
-                order = np.argsort(ids)
-                index.append(ids[order])
-                count.append(times[known][order])
-        if self._latin_ids:  # Latin ids all follow the Chinese ones
+        ids: list[int] = (
+            list(map(_FIRST, self._finder.find_matches_as_indexes(text, overlapping=True)))
+            if self._finder is not None
+            else []
+        )
+        if self._latin_ids:
             get = self._latin_ids.get
-            latin = [i for i in map(get, latin_ngrams(text)) if i is not None]
-            if latin:
-                ids, times = np.unique(np.asarray(latin, dtype=np.int64), return_counts=True)
-                index.append(ids)
-                count.append(times)
-        if not index:
+            ids += [i for i in map(get, latin_ngrams(text)) if i is not None]
+        if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        if len(index) == 1:
-            return index[0], count[0]
-        return np.concatenate(index), np.concatenate(count)
+        index, count = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
+        return index, count
 
     def vector(self, text: str) -> SparseVector:
         index, count = self.counts(text)

@@ -43,8 +43,8 @@ TEXTS = [
 ]
 
 
-def test_array_counts_equal_the_enumerated_ngrams() -> None:
-    """Training enumerates n-grams; tagging counts them as integers on arrays: the same numbers, for
+def test_automaton_counts_equal_the_enumerated_ngrams() -> None:
+    """Training enumerates n-grams; tagging counts them with one automaton pass: the same numbers, for
     a full vocabulary and for one that lacks some n-grams, at the edges of the Chinese ranges and
     next to a character outside the Basic Plane (𠝹, not a Chinese character to `_HAN_RUN`)."""
     texts = [*TEXTS, fold("山﨑教授：𠝹開AI黑盒　㐀㐁 一一一一"), "", "a"]
