@@ -14,20 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
+from transforms.kb import ENTITY_TYPES
 from transforms.train import DATA, SPLIT_GLOBS, split_files
 
 VOCAB = yaml.safe_load((DATA.parents[2] / "transforms" / "kb" / "vocab.yaml").read_text(encoding="utf-8"))
 SECTORS, THEMES = set(VOCAB["sectors"]), set(VOCAB["themes"])
-TYPES = {
-    "company",
-    "university",
-    "research-institute",
-    "government-body",
-    "organisation",
-    "programme",
-    "person",
-    "product",
-}
+TYPES = set(ENTITY_TYPES)
 
 
 def _items(path: Path) -> list[dict[str, Any]]:
