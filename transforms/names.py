@@ -8,7 +8,9 @@ legal or institutional suffix. They are stored as `candidate` entities for "new 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from transforms.text import fold
@@ -105,16 +107,56 @@ _SURNAMES = (
     "江石姚黎韋霍鄺鄔甘關凌龍丘溫湯徐邱魏施柯崔程阮司葛岑聶"
     "王趙馬高夏田董杜呂洪侯賴顧孔丁沈任汪俞尹賀邵毛萬伍蔣龐金白秦雷譚薛閻龔嚴牛易常喬"
     "武康賈鄒熊陸郝段陶姜崔單翟屈祝左卓藍古貝歐司"
+    "于柳查査冼殷樊祁滕蒲莊辛聞喻包紀荊邢鮑倪竇費韓游詹涂符饒敖閔駱巫衛粟畢尤冉岳植練簡繆閆奚褚"
 )
+# one character, or two (歐陽萬里, 司徒…); a pattern that starts with a character class is scanned
+# for much faster than one that starts with an alternation
+_ZH_SURNAME = rf"[{_SURNAMES}](?:(?<=歐)陽|(?<=司)[徒馬])?"
+_ZH_VERB_WORDS = "表示|指出|指|稱|說|認為|強調|透露|坦言|直言|形容|補充|解釋|回應|相信|預計|估計|提到|提醒|呼籲|承認|坦承|憶述|笑言|寫道"
 _ZH_VERB = re.compile(
-    rf"([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|亦|又|則|更)?(?:表示|指出|指(?![數引標揮定南示令紋])|稱|說|認為|強調|透露)"
+    rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|昨|亦|又|則|更|也|再)?"
+    rf"(?:{_ZH_VERB_WORDS.replace('|指|', '|指(?![數引標揮定南示令紋])|')})"
 )
 _ZH_TITLE = re.compile(
     rf"(?:局長|署長|處長|主席|行政總裁|總裁|教授|博士|校長|議員|專員|總監|創辦人|總工程師|工程師|總經理|經理|董事|"
-    rf"主任|顧問|醫生|講師|院長|秘書長|發言人|會長|理事長|負責人)"
-    rf"([{_SURNAMES}][\u4e00-\u9fff]{{1,2}}?)"
-    rf"(?=表示|指|稱|說|認為|強調|透露|在|出席|今日|昨日|亦|接受|介紹|回應|解釋|[，。、：])"
+    rf"主任|顧問|醫生|講師|院長|秘書長|發言人|會長|理事長|負責人|行長|台長|司長|庭長|法官|政務長|主管|董事長|"
+    rf"創始人|總統|首相|總理|部長|市長|大使|領事|記者|作家|演員|藝人|導演|學者|院士|研究員|所長|律師|書記|"
+    rf"執行官|營運官|技術官|財務官|委員|督察|警司)\s?"
+    rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)"
+    rf"(?=表示|指|稱|說|認為|強調|透露|在|出席|今日|昨日|近日|早前|日前|亦|接受|介紹|回應|解釋|致|主持|率領|帶領|會見|會晤|"
+    rf"宣布|分享|發言|等|[，。、：；）（()\s])"
 )
+# A title after the name, as Hong Kong writes it: 陳大文教授, 鄭震生先生
+_ZH_TITLES_AFTER = "教授|博士|醫生|先生|女士|議員|太平紳士|校長|律師"
+_ZH_TITLE_AFTER = re.compile(rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?:{_ZH_TITLES_AFTER})")
+# A photo credit ("（周泳彤攝）", "/歐陽德浩攝") and a quote introduced by the speaker's name
+# ("甘梓皓：「…」")
+# (the character before the name is checked on each match: an opening bracket, a slash or a space
+# before a credit, anything but a Han character before a quote)
+_ZH_CREDIT = re.compile(rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)攝(?=[）)\s])")
+_ZH_QUOTE = re.compile(rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}})[：:]「")
+# What these patterns end with, as literal words: each is looked for first, and the pattern is tried
+# only in the few characters before it. Scanning Chinese text for a surname character stops at
+# almost every character; scanning for a word does not.
+_ZH_VERB_AT = re.compile(_ZH_VERB_WORDS)
+_ZH_TITLE_AFTER_AT = re.compile(_ZH_TITLES_AFTER)
+_ZH_CREDIT_AT = re.compile("攝")
+_ZH_QUOTE_AT = re.compile("[：:]「")
+
+
+def _ending_at(
+    regex: re.Pattern[str], anchor: re.Pattern[str], text: str, back: int, ahead: int = 1
+) -> Iterator[re.Match[str]]:
+    """Matches of `regex` that end with an occurrence of `anchor`: the name is at most `back`
+    characters before it, and `ahead` characters after it are what a lookahead may read."""
+    for at in anchor.finditer(text):
+        match = regex.search(text, max(0, at.start() - back), at.end() + ahead)
+        if match:
+            yield match
+
+
+# A name in a list after a titled one ("、陳湛文", "及陳紫萱"), ending where the list goes on or stops
+_ZH_LISTED_NAME = re.compile(rf"[、及和與]({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?=[、及和與，。；）]|等)")
 # Hong Kong names in English carry a hyphenated given name: "Tang Wai-yin", "Scott Leung Man-kwong"
 _EN_HK_NAME = re.compile(
     r"\b((?:[A-Z][a-z]+ ){0,2}[A-Z][a-z]{1,6} [A-Z][a-z]{1,5}-(?!bound|based|born|led|owned|run|made)[a-z]{2,5})\b"
@@ -137,10 +179,13 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _NOT_A_NAME = re.compile(r"(?:表示|指出|稱|說|認為|今日|昨日|政府|香港|局長|主席)")
 # Common words that start with a surname character: 白皮書指, 曾經表示, 文章指出
 _ZH_COMMON_WORDS = frozenset(
-    "白皮 曾經 文章 文件 方面 方案 方法 方向 方式 一向 高度 高層 金融 黃金 連續 周年 周末 史上 時間 程度 程序 "
+    "白皮 曾經 文章 文本 方便 文件 方面 方案 方法 方向 方式 一向 高度 高層 金融 黃金 連續 周年 周末 史上 時間 程度 程序 "
     "項目 陸續 常規 安全 萬元 石油 田園 江湖 司法 易於 單位 段落 左右 古代 尹文 易手 武器 康復 龍頭 高峰 關注 "
     # weekdays (周三表示: "said on Wednesday"), manner words (嚴正表示), Macao's judicial police, drivers
-    "任何 周一 周二 周三 周四 周五 周六 周日 嚴正 嚴重 嚴格 嚴厲 司警 司機 關意 關實 雖然".split()
+    "任何 周一 周二 周三 周四 周五 周六 周日 嚴正 嚴重 嚴格 嚴厲 司警 司機 關意 關實 雖然 "
+    # words that start with a surname added later (簡單說, 包括, 衛生署表示, 韓國稱)
+    "簡單 簡介 簡稱 簡報 簡化 包括 包含 衛生 游泳 尤其 費用 紀律 紀錄 紀念 查詢 查看 查證 辛苦 畢業 符合 植物 "
+    "韓國 韓方 聞訊 練習 岳父 于是 樊籬".split()
 )
 # Forms of address, not names: 黃先生, 梁太, 陳小姐
 _ZH_ADDRESS = re.compile(r"^.(?:先生|小姐|女士|太太?|伯伯?|婆婆?|姨|姐|生)$")
@@ -153,7 +198,7 @@ _ZH_BEFORE_NAME = frozenset(
 )
 # A given name holds no function word: "程被" in 過程被稱 is a word ending, a passive and a verb;
 # "周時表示" is "said at the week".
-_NOT_IN_GIVEN_NAME = re.compile(r"[被是在也就都會將已要曾並對把於為與和及或的了着著所這那其此該但而則最時]")
+_NOT_IN_GIVEN_NAME = re.compile(r"[被是在也就都會將已要曾並對把於為與和及或的了着著所這那其此該但而則最時昨]")
 # Ordinary words whose second character is a surname: the "name" in 如何清晰指 starts inside 如何.
 _WORDS_ENDING_IN_A_SURNAME = frozenset(
     "如何 任何 為何 幾何 從何 過程 工程 課程 流程 議程 進程 全程 行程 歷程 療程 日程 規程 里程 章程 路程 專程 "
@@ -184,6 +229,26 @@ _NOT_A_GIVEN_NAME = frozenset(
     )
 )
 
+# Any other surname after a common Western given name ("Heather Long", "Patrick O'Hare", "Dennis
+# LEUNG" in GIA's style). The given name is checked against a list, so the pattern itself is loose.
+_GIVEN_NAMES = frozenset(
+    word
+    for line in (Path(__file__).parent / "kb" / "given_names.txt").read_text(encoding="utf-8").splitlines()
+    if not line.startswith("#")
+    for word in line.split()
+)
+_EN_GIVEN_ANY = re.compile(
+    r"([A-Z][a-z]{1,11}) ((?:(?:de|van|von|der|da|di|del|bin|al) )?(?:O'|O’|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+    r"|[A-Z]{2,})(?![-\w]| [A-Z])"
+)
+# What follows a given name in names of places, buildings, prizes and bodies ("Nelson Street", "Adam
+# Smith Institute" is caught by `_EN_NOT_PERSON`)
+_EN_NOT_A_SURNAME = frozenset(
+    "Street Road Avenue Lane Path Park Square Hall Tower Towers Building Centre Center Harbour Bay Island "
+    "Prize Award Awards Cup Trophy Medal Museum Library Theatre Stadium Church Cathedral Garden Gardens "
+    "Estate House Hotel Line Fund Scheme Programme Trust Fellowship Lecture Festival Summit Forum Report "
+    "Act Day Week Club Team League Road Campus Wing Block Village Memorial Mall Plaza AI GPT CEO IT".split()
+)
 
 # Schemes, funds, sandboxes and platforms: Chinese news puts their names in 「」, English capitalises
 # them. The last word says the type; a task force (專班) is a government body.
@@ -261,8 +326,13 @@ def find_candidates(
                 and not set(name.split()) <= _EN_GENERIC_ORG_WORDS
             ):
                 keep(name, "organisation", len(title) + 2 + body.index(name, offset))
-    for regex in (_ZH_VERB, _ZH_TITLE):
-        for match in regex.finditer(text):
+    zh_matches = (
+        _ending_at(_ZH_VERB, _ZH_VERB_AT, text, back=6),
+        _ZH_TITLE.finditer(text),
+        _ending_at(_ZH_TITLE_AFTER, _ZH_TITLE_AFTER_AT, text, back=4),
+    )
+    for regex, matches in zip((_ZH_VERB, _ZH_TITLE, _ZH_TITLE_AFTER), zh_matches, strict=True):
+        for match in matches:
             name, start = match.group(1), match.start(1)
             if (
                 _NOT_A_NAME.search(name)
@@ -273,7 +343,9 @@ def find_candidates(
             ):
                 continue
             before = text[start - 1] if start else ""
-            if _HAN.match(before):
+            if regex is _ZH_TITLE:
+                pass  # the title stands right before the name
+            elif _HAN.match(before):
                 # a married name (局長楊何蓓茵, 行政總裁馮程淑儀): the husband's surname comes first
                 if before in _ZH_BEFORE_NAME:
                     pass
@@ -286,10 +358,46 @@ def find_candidates(
                 else:
                     continue
             keep(name, "person", start)
+            if regex is _ZH_TITLE:
+                # the names listed after the titled one: 演員魏浚笙、陳湛文及伍詠詩
+                end = start + len(name)
+                while listed := _ZH_LISTED_NAME.match(text, end):
+                    name = listed.group(1)
+                    if (
+                        name[:2] in _ZH_COMMON_WORDS
+                        or _NOT_IN_GIVEN_NAME.search(name, 1)
+                        or _NOT_A_NAME.search(name)
+                    ):
+                        break
+                    keep(name, "person", listed.start(1))
+                    end = listed.end(1)
+    credits = _ending_at(_ZH_CREDIT, _ZH_CREDIT_AT, text, back=4) if "攝" in text else ()
+    quotes = _ending_at(_ZH_QUOTE, _ZH_QUOTE_AT, text, back=4, ahead=0) if "「" in text else ()
+    for match, before_ok in [(m, "（(/／ \n\t") for m in credits] + [(m, None) for m in quotes]:
+        name, start = match.group(1), match.start(1)
+        before = text[start - 1] if start else " "
+        if (
+            (before not in before_ok if before_ok else bool(_HAN.match(before)))
+            or _NOT_A_NAME.search(name)
+            or name[:2] in _ZH_COMMON_WORDS
+            or _NOT_IN_GIVEN_NAME.search(name, 1)
+            or _ZH_ADDRESS.match(name)
+        ):
+            continue
+        keep(name, "person", start)
     for match in _EN_GIVEN_SURNAME.finditer(text):
         if match.start() and text[match.start() - 1].isalnum():
             continue
         if match.group(1) not in _NOT_A_GIVEN_NAME and not _EN_NOT_PERSON.search(match.group(0)):
+            keep(match.group(0), "person", match.start())
+    for match in _EN_GIVEN_ANY.finditer(text):
+        given, surname = match.group(1), match.group(2)
+        if (
+            given in _GIVEN_NAMES
+            and surname.rsplit(" ", 1)[-1] not in _EN_NOT_A_SURNAME
+            and not (match.start() and text[match.start() - 1].isalnum())
+            and not _EN_NOT_PERSON.search(match.group(0))
+        ):
             keep(match.group(0), "person", match.start())
     if "「" in text:
         for match in _ZH_QUOTED.finditer(text):

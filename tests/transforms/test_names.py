@@ -2,7 +2,7 @@
 
 Every sentence below is copied from a real article, named in the comment next to it:
 - `ai-news <id>`: tests/fixtures/ai-news/articles.jsonl (a copy of ../shared/fixtures/ai-news)
-- `tagging <id>`: tests/data/tagging/dev.jsonl or dev_more.jsonl (DATA)
+- `tagging <id>`: one of tests/data/tagging/dev*.jsonl (DATA)
 `test_sample_sentences_are_real` checks that each one occurs in its article.
 """
 
@@ -21,12 +21,7 @@ from transforms.text import fold
 
 @cache
 def _articles() -> dict[str, dict[str, Any]]:
-    paths = [
-        FIXTURES / "ai-news" / "articles.jsonl",
-        DATA / "tagging" / "dev.jsonl",
-        DATA / "tagging" / "dev_more.jsonl",
-        DATA / "tagging" / "dev_pool_en.jsonl",
-    ]
+    paths = [FIXTURES / "ai-news" / "articles.jsonl", *sorted((DATA / "tagging").glob("dev*.jsonl"))]
     articles: dict[str, dict[str, Any]] = {}
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -87,6 +82,34 @@ PEOPLE = [
         "shared Hong Kong's role and actions of promoting international co-operation in the digital economy.",
         ["Lillian Cheong"],
     ),
+    # tagging rthk-en-1837310: a common given name and any surname, with no title or verb next to it
+    (
+        "rthk-en-1837310",
+        "Heather Long, chief economist at the Navy Federal Credit Union, wrote that the report shows",
+        ["Heather Long"],
+    ),
+    # tagging rthk-en-1837443: an Irish surname after the given name
+    ("rthk-en-1837443", "said Briefing.com analyst Patrick O'Hare.", ["Patrick O'Hare"]),
+    # tagging web-stheadline-59daa705: a two-character surname after a title, then 近日
+    (
+        "web-stheadline-59daa705",
+        "香港中文大學工程學院信息工程學系教授歐陽萬里近日接受本報專訪時表示",
+        ["歐陽萬里"],
+    ),
+    # tagging web-ejtech-35a034ea: a photo credit
+    ("web-ejtech-35a034ea", "(周泳彤攝)", ["周泳彤"]),
+    # tagging web-yahoo-06c71d85: the speaker's name introduces a quote
+    ("web-yahoo-06c71d85", "科技及財富調查組高級督察甘梓皓：「所用的手法", ["甘梓皓"]),
+    # tagging web-line-3558416e: a title after the name (醫生), with a surname (柳) the list once lacked
+    ("web-line-3558416e", "中大醫學院內科及藥物治療學系助理教授柳浩城醫生表示", ["柳浩城"]),
+    # tagging gia-P2025111300672: the names listed after a titled one
+    (
+        "gia-P2025111300672",
+        "五位新生代演員魏浚笙、陳湛文、伍詠詩、陳穎欣及陳紫萱其後加入",
+        ["魏浚笙", "陳湛文", "伍詠詩", "陳穎欣"],
+    ),
+    # tagging gia-P2026012100063: a title the list once lacked (處長 was there; 致 after the name)
+    ("gia-P2026012100063", "駐倫敦經貿辦處長周雪梅致歡迎辭時表示", ["周雪梅"]),
 ]
 
 # Sentences with a reporting verb or a title and no person's name.
@@ -128,6 +151,9 @@ NO_PEOPLE = [
     ("hkcnews-27763", "對人有理說不清，如何清晰指點電腦？"),  # 如何 + 清晰 + 指
     ("hkcnews-37454", "因此這種過程被稱為機器學習。"),  # 過程 + 被 + 稱
     ("web-japantoday-air-india-ai315", "Air India said in a statement"),  # an airline
+    # tagging thestandard-308411: hospitals named after people
+    ("thestandard-308411", "was admitted to Queen Mary Hospital the next day."),
+    ("thestandard-308411", "ought treatment on August 4 at Princess Margaret Hospital."),
 ]
 
 
@@ -205,10 +231,11 @@ def test_most_named_first_and_limit() -> None:
 
 
 def test_one_mention_found_by_two_patterns_counts_once() -> None:
-    # ai-news rthk-zh-1830060: "消委會主席陳錦榮表示" is one mention; 陳百里 is found once ("陳百里認為")
+    # ai-news rthk-zh-1830060: "消委會主席陳錦榮表示" is one mention found by two patterns; 陳百里 is
+    # named twice ("局長陳百里致辭", "陳百里認為")
     article = _articles()["rthk-zh-1830060"]
     counts = {c["name"]: c["count"] for c in find_candidates(article["title"], article["body"])}
-    assert counts == {"陳錦榮": 1, "陳百里": 1}
+    assert counts == {"陳錦榮": 1, "陳百里": 2}
 
 
 PROGRAMMES = [
