@@ -112,7 +112,7 @@ _SURNAMES = (
 # one character, or two (歐陽萬里, 司徒…); a pattern that starts with a character class is scanned
 # for much faster than one that starts with an alternation
 _ZH_SURNAME = rf"[{_SURNAMES}](?:(?<=歐)陽|(?<=司)[徒馬])?"
-_ZH_VERB_WORDS = "表示|指出|指|稱|說|認為|強調|透露|坦言|直言|形容|補充|解釋|回應|相信|預計|估計|提到|提醒|呼籲|承認|坦承|憶述|笑言|寫道"
+_ZH_VERB_WORDS = "表示|指出|指|稱|說|認為|強調|透露"
 _ZH_VERB = re.compile(
     rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|昨|亦|又|則|更|也|再)?"
     rf"(?:{_ZH_VERB_WORDS.replace('|指|', '|指(?![數引標揮定南示令紋])|')})"
@@ -138,10 +138,8 @@ _ZH_QUOTE = re.compile(rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}})[：:]「")
 # What these patterns end with, as literal words: each is looked for first, and the pattern is tried
 # only in the few characters before it. Scanning Chinese text for a surname character stops at
 # almost every character; scanning for a word does not.
-_ZH_VERB_AT = re.compile(_ZH_VERB_WORDS)
 _ZH_TITLE_AFTER_AT = re.compile(_ZH_TITLES_AFTER)
 _ZH_CREDIT_AT = re.compile("攝")
-_ZH_QUOTE_AT = re.compile("[：:]「")
 
 
 def _ending_at(
@@ -327,7 +325,7 @@ def find_candidates(
             ):
                 keep(name, "organisation", len(title) + 2 + body.index(name, offset))
     zh_matches = (
-        _ending_at(_ZH_VERB, _ZH_VERB_AT, text, back=6),
+        _ZH_VERB.finditer(text),
         _ZH_TITLE.finditer(text),
         _ending_at(_ZH_TITLE_AFTER, _ZH_TITLE_AFTER_AT, text, back=4),
     )
@@ -372,7 +370,7 @@ def find_candidates(
                     keep(name, "person", listed.start(1))
                     end = listed.end(1)
     credits = _ending_at(_ZH_CREDIT, _ZH_CREDIT_AT, text, back=4) if "攝" in text else ()
-    quotes = _ending_at(_ZH_QUOTE, _ZH_QUOTE_AT, text, back=4, ahead=0) if "「" in text else ()
+    quotes = _ZH_QUOTE.finditer(text) if "：「" in text or ":「" in text else ()
     for match, before_ok in [(m, "（(/／ \n\t") for m in credits] + [(m, None) for m in quotes]:
         name, start = match.group(1), match.start(1)
         before = text[start - 1] if start else " "
