@@ -32,8 +32,12 @@ _EN_LEADING_TITLE = re.compile(
     r"Health|Security|Education|Labour|Welfare|Housing|Transport|Logistics|Development|Environment|"
     r"Ecology|Commerce|Tourism|Affairs|Culture|Sports|Youth|Research|Service|Services) )+"
 )
+# (Patterns over whole articles start with a letter, the word boundary checked by a lookbehind after
+# it: a pattern that starts with `\b` is tried at every position, one that starts with a letter is
+# scanned for.)
 _EN_TITLED = re.compile(
-    rf"\b(?:Mr|Ms|Mrs|Miss|Dr|Prof|Professor|Secretary|Chairman|Chairwoman)\.? ({_EN_NAME})"
+    r"(?:M(?<!\wM)(?:r|s|rs|iss)|D(?<!\wD)r|P(?<!\wP)rof(?:essor)?|S(?<!\wS)ecretary|C(?<!\wC)hair(?:man|woman))"
+    rf"\.? ({_EN_NAME})"
 )
 _EN_SAID = re.compile(
     rf"\b({_EN_NAME}),? (?:said|says|told|added|noted|explained)\b|\b(?:said|says|according to) ({_EN_NAME})\b"
@@ -57,7 +61,7 @@ _EN_SAID_WORDS = (" said", " says", " told", " added", " noted", " explained", "
 # "AI" is no suffix: "Generative AI", "Chinese AI", "Gen AI" are phrases, not bodies. Names may hold
 # "and", "of", "for" ("Research and Development Centre", "Institute of Technology").
 _EN_ORG = re.compile(
-    r"\b((?:[A-Z][A-Za-z0-9&]+ (?:(?:and|of|for|&) )?){1,6}(?:Ltd|Limited|Inc|Corporation|Holdings|Group|Labs?|"
+    r"([A-Z](?<!\w[A-Z])(?:[A-Za-z0-9&]+ (?:(?:and|of|for|&) )?[A-Z]){0,5}[A-Za-z0-9&]+ (?:(?:and|of|for|&) )?(?:Ltd|Limited|Inc|Corporation|Holdings|Group|Labs?|"
     r"Technologies|Technology|Institute|Centre|Center|Foundation|Association|Council|Academy|Ventures|Capital|"
     r"Robotics))\b"
 )
@@ -157,7 +161,7 @@ def _ending_at(
 _ZH_LISTED_NAME = re.compile(rf"[、及和與]({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?=[、及和與，。；）]|等)")
 # Hong Kong names in English carry a hyphenated given name: "Tang Wai-yin", "Scott Leung Man-kwong"
 _EN_HK_NAME = re.compile(
-    r"\b((?:[A-Z][a-z]+ ){0,2}[A-Z][a-z]{1,6} [A-Z][a-z]{1,5}-(?!bound|based|born|led|owned|run|made)[a-z]{2,5})\b"
+    r"([A-Z](?<!\w[A-Z])(?:[a-z]+ [A-Z]){0,2}[a-z]{1,6} [A-Z][a-z]{1,5}-(?!bound|based|born|led|owned|run|made)[a-z]{2,5})\b"
 )
 # A byline: the body's first line is a name alone ("Judy Cui", "By Kanis Leung").
 _EN_BYLINE = re.compile(rf"\A\s*(?:By )?({_EN_NAME})\s*\n")

@@ -82,6 +82,8 @@ SPLIT_GLOBS = {
     "blind2": ("blind2_*.jsonl",),
     # a third, filled on 2026-11-26 for the round after blind2 was read: read once, at the end
     "blind3": ("blind3_*.jsonl",),
+    # a fourth, filled later on 2026-11-26 after blind3 had been read: read once, at the end
+    "blind4": ("blind4_*.jsonl",),
 }
 TRAINING_SPLIT = "dev"
 
