@@ -669,7 +669,7 @@ class Tagger:
                     "name": entity.name,
                     "type": entity.type,
                     "kb_id": entity.id,
-                    "mentions": list(dict.fromkeys(_mention(h.text) for h in hits)),
+                    "mentions": _mentions(article, hits, entity.type),
                 }
             )
             tagged.evidence[entity_id] = [_span(h) for h in hits]
@@ -825,6 +825,41 @@ _LONGEST_JOB_TITLE = max(len(title) for title in _JOB_TITLES)
 def _kb_pairs(entities: _Entities) -> list[tuple[str, str]]:
     """(kb_id, type) of the knowledge-base entities found: features of the learned model."""
     return [(e["kb_id"], e["type"]) for e in entities.found if e.get("kb_id")]
+
+
+# What news writes after a company's or a body's name as part of it: its market or legal form
+# ("Standard Chartered Hong Kong", "Alibaba Group Holding Ltd", "KPMG China", 渣打香港, 阿里巴巴集團控股有限公司)
+_EN_NAME_TAIL = re.compile(
+    r"(?: (?:Hong Kong|HK|China|Asia|Asia Pacific|Group|Holdings?|International|Global|Digital|Online|Cloud|"
+    r"Consulting|Technology|Technologies|Co\.?|Company|Corp\.?|Corporation|Inc\.?|Ltd\.?|Limited|plc|LLC))+"
+    r"|(?: ?\((?:Hong Kong|HK|China|Asia)\))"
+)
+_ZH_NAME_TAIL = re.compile(
+    r"(?:香港|中國|亞洲|集團|控股|國際|科技|新聞台|新聞臺|（香港）|\(香港\)|有限公司|公司)+"
+)
+
+
+def _mentions(article: _Article, hits: list[Match], entity_type: str) -> list[str]:
+    """The distinct forms an entity is named by, each as a reader would quote it: without a leading
+    "The" ("The Hong Kong Monetary Authority said" names the Hong Kong Monetary Authority), and, for a
+    body, also with what follows its name in the text as part of it (its market or legal form)."""
+    forms: list[str] = []
+    for hit in hits:
+        surface = _mention(hit.text)
+        if surface.startswith("The "):
+            forms.append(surface)
+            surface = surface[4:]
+        forms.append(surface)
+        if entity_type != "person":
+            text = article.text(hit.field)
+            tail = (_EN_NAME_TAIL if hit.text[-1:].isascii() else _ZH_NAME_TAIL).match(text, hit.end)
+            if tail:
+                forms.append(surface + tail.group())
+            # 香港文匯報 for 文匯報, "Hong Kong Palace Museum" for the Palace Museum
+            prefix = "Hong Kong " if hit.text[:1].isascii() else "香港"
+            if hit.start >= len(prefix) and text.startswith(prefix, hit.start - len(prefix)):
+                forms.append(prefix + surface)
+    return list(dict.fromkeys(forms))
 
 
 def _mention(text: str) -> str:

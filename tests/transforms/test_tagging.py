@@ -384,3 +384,44 @@ def test_a_derived_form_never_takes_a_listed_name() -> None:
     listed = {fold(n) for e in entities.values() for n in (*e.names, *e.ambiguous_aliases)}
     derived = _unclaimed_variants(entities)
     assert derived and not {fold(v) for v in derived} & listed
+
+
+def test_mentions_are_quoted_as_the_text_names_the_body() -> None:
+    """A mention also without a leading "The", with the market or legal form the text writes after the
+    name, and with the city before it; a president inside "特朗普政府" is the person. Real sentences of
+    labelled dev items, whose labels carry these forms."""
+    items = {item["id"]: item for item in load_split("dev")}
+    tagger = default_tagger()
+    cases = [
+        # (item, sentence, entity id, the labelled form)
+        (
+            "web-news-gov-f7cac16d",
+            "The University of Hong Kong is one of the institutions",
+            "hku",
+            "University of Hong Kong",
+        ),
+        (
+            "web-financefeeds-f694363c",
+            "in November last year, Standard Chartered Hong Kong unveiled the launch of such a solution.",
+            "standard-chartered",
+            "Standard Chartered Hong Kong",
+        ),
+        (
+            "web-thestar-com-16c79ad2",
+            "Backed by Alibaba Group Holding Ltd and Abu Dhabi",
+            "alibaba-group",
+            "Alibaba Group Holding Ltd",
+        ),
+        ("web-tkww-b6fd0148", "●香港文匯報記者 殷考玲", "ta-kung-wen-wei", "香港文匯報"),
+    ]
+    for item_id, sentence, entity_id, labelled in cases:
+        item = items[item_id]
+        assert sentence in f"{item['title']}\n\n{item['body']}"
+        assert labelled in {m for e in item["entities"] for m in e["mentions"]}
+        mentions = {e["kb_id"]: e["mentions"] for e in tagger.tag("", sentence).entities}
+        assert labelled in mentions[entity_id], (sentence, mentions)
+    # rthk-zh-1830504: the labels name Donald Trump (特朗普) inside 特朗普政府, and no government
+    sentence = "並關注特朗普政府關稅措施前景"
+    assert sentence in items["rthk-zh-1830504"]["body"]
+    found = {e["kb_id"]: e["mentions"] for e in tagger.tag("", sentence).entities}
+    assert found == {"donald-trump": ["特朗普"]}
