@@ -156,12 +156,14 @@ def fold_case(text: str) -> str:
 
 
 def fold(text: str, gate: re.Pattern[str] | None = None) -> str:
-    """Same-length folding for matching: `fold_width`, `fold_case`, then Simplified → Traditional.
+    """Same-length folding for matching: `fold_width`, `fold_case`, ’ as ', then Simplified → Traditional.
 
     `gate` (a class of Simplified characters) skips the script conversion when none occurs in the
     text; a conversion that would change the length (a phrase mapping) is not applied.
     """
     folded = fold_case(fold_width(text))
+    if "’" in folded:  # the typographic apostrophe: "People’s Bank", "Hong Kong’s government"
+        folded = folded.replace("’", "'")
     if gate is not None and not gate.search(folded):
         return folded
     converted = to_traditional(folded)

@@ -136,6 +136,12 @@ def test_fold_gate_skips_the_script_conversion() -> None:
     assert fold("ＨＫＵＳＴ", re.compile("(?!)")) == "hkust"  # width and case are always folded
 
 
+def test_fold_reads_the_typographic_apostrophe_as_the_plain_one() -> None:
+    # dev item web-completemusicupdate-8d8ec93d writes "Hong Kong’s government"; the KB "Hong Kong's government"
+    assert fold("Hong Kong’s government") == fold("Hong Kong's government") == "hong kong's government"
+    assert len(fold("People’s Bank")) == len("People’s Bank")
+
+
 # -- cleaning -------------------------------------------------------------------------------------
 
 
