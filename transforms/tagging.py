@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import ahocorasick_rs
@@ -103,6 +104,8 @@ class Match:
     end: int
     text: str
     pattern: Pattern
+    # reading order as one number (title first, then body, by start): sorting on it needs no key call
+    order: int = 0
 
 
 # An automaton over folded pattern keys, and per key: starts with a Latin letter, ends with one, patterns,
@@ -410,6 +413,7 @@ class Tagger:
         found: list[Match] = []
         append = found.append
         size = len(folded)
+        base = 0 if field_name == "title" else _BODY_ORDER
         finder, values = automaton or self.automaton
         for index, start, end in finder.find_matches_as_indexes(folded, overlapping=True):
             latin_start, latin_end, patterns, any_exact_case = values[index]
@@ -420,7 +424,7 @@ class Tagger:
             surface = original[start:end]
             if not any_exact_case:  # the common case: every pattern of the key matches
                 for pattern in patterns:
-                    append(Match(field_name, start, end, surface, pattern))
+                    append(Match(field_name, start, end, surface, pattern, base + start))
                 continue
             for pattern in patterns:
                 # the case rule compares width-folded text: ＡＩ is AI, ａｉ is not
@@ -430,7 +434,7 @@ class Tagger:
                     and fold_width(surface) != pattern.surface
                 ):
                     continue
-                append(Match(field_name, start, end, surface, pattern))
+                append(Match(field_name, start, end, surface, pattern, base + start))
         return found
 
     @staticmethod
@@ -439,7 +443,7 @@ class Tagger:
         if len(matches) < 2:
             return list(matches)
         # most articles' matches of a kind do not overlap at all: then every one is kept
-        in_order = sorted(matches, key=_reading_order)
+        in_order = sorted(matches, key=_ORDER)
         field, reach = None, -1
         for match in in_order:
             if match.field != field:
@@ -463,7 +467,7 @@ class Tagger:
                 _ONES[: end - start] if end - start <= len(_ONES) else b"\x01" * (end - start)
             )
             chosen.append(match)
-        chosen.sort(key=_reading_order)
+        chosen.sort(key=_ORDER)
         return chosen
 
     # -- tagging -------------------------------------------------------------------------------
@@ -1026,15 +1030,13 @@ def _build_automaton(patterns: dict[str, list[Pattern]]) -> Automaton:
 
 
 _ONES = b"\x01" * 64
+_BODY_ORDER = 1 << 40  # body offsets sort after every title offset
+_ORDER = attrgetter("order")
 
 
 def _longest_key(match: Match) -> tuple[int, str, int]:
     """Longest first, then by field and position (the order `_longest_first` takes matches in)."""
     return (match.start - match.end, match.field, match.start)
-
-
-def _reading_order(match: Match) -> tuple[bool, int]:
-    return (match.field != "title", match.start)
 
 
 def _span(match: Match) -> dict[str, Any]:
