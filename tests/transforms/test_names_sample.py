@@ -26,7 +26,12 @@ def _found(context: str) -> set[tuple[str, str]]:
 
 def test_every_judgement_has_its_context_and_source() -> None:
     rows = _judged()
-    assert {r["sample"] for r in rows} == {"zh-feed-before", "zh-feed-after", "en-heldout-after", "feed-new-patterns"}
+    assert {r["sample"] for r in rows} == {
+        "zh-feed-before",
+        "zh-feed-after",
+        "en-heldout-after",
+        "feed-new-patterns",
+    }
     for row in rows:
         assert row["name"] in row["context"] and row["source"]
         assert row["correct"] or row["note"]  # a wrong candidate says why
