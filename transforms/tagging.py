@@ -83,8 +83,10 @@ def _is_latin(ch: str) -> bool:
 
 def _case_sensitive(surface: str) -> bool:
     """Short all-caps Latin forms (AI, HKU, SFC, 5G) must match their case exactly."""
+    if len(surface) > 5 or not surface.isascii():
+        return False
     letters = [c for c in surface if c.isalpha()]
-    return len(surface) <= 5 and surface.isascii() and bool(letters) and all(c.isupper() for c in letters)
+    return bool(letters) and all(c.isupper() for c in letters)
 
 
 @dataclass(frozen=True)
@@ -316,7 +318,7 @@ class Tagger:
         self.context_words: dict[str, tuple[str, ...]] = {}
 
         def add(surface: str, pattern: Pattern) -> None:
-            key = fold(surface.strip())
+            key = _fold_name(surface.strip())
             if len(key) < 2 and not key.isascii():
                 return
             if not key:
@@ -343,7 +345,7 @@ class Tagger:
             for alias in entity.ambiguous_aliases:
                 add(alias, Pattern("entity", entity.id, 1.0, alias, ambiguous=True))
             if entity.context:
-                self.context_words[entity.id] = tuple(fold(w) for w in entity.context if w.strip())
+                self.context_words[entity.id] = tuple(_fold_name(w) for w in entity.context if w.strip())
         for kind in ("ai", "hk"):
             for weight, terms in self.vocab[kind].items():
                 for term in terms:
@@ -369,7 +371,7 @@ class Tagger:
         self.simplified_gate = _simplified_gate([*patterns, *label_patterns, *context_keys])
         # names the new-name finder must not queue: built here, with the rest of the knowledge base, not
         # on the first article (taggers made with `using` share it)
-        self._known_surface_forms = {fold(n) for e in self.entities.values() for n in e.names}
+        self._known_surface_forms = {_fold_name(n) for e in self.entities.values() for n in e.names}
 
     def using(self, model: LearnedModel | None) -> Tagger:
         """This tagger (same knowledge base and automata) with another model; None: the rules alone."""
@@ -877,16 +879,21 @@ def _unclaimed_variants(entities: dict[str, KbEntity]) -> dict[str, str]:
     """Each entity's derived name forms (`transforms.kb.name_variants`) that no other entity
     claims: a form that is another entity's listed name, or a variant of two entities, is dropped,
     so a derived form never takes a mention away from a listed one."""
-    listed = {fold(n) for e in entities.values() for n in (*e.names, *e.ambiguous_aliases)}
+    listed = {_fold_name(n) for e in entities.values() for n in (*e.names, *e.ambiguous_aliases)}
     owners: dict[str, set[str]] = defaultdict(set)
     surfaces: dict[str, str] = {}
     for entity in entities.values():
         for variant in name_variants(entity):
-            key = fold(variant)
+            key = _fold_name(variant)
             if key not in listed:
                 owners[key].add(entity.id)
                 surfaces.setdefault(key, variant)
     return {surfaces[key]: next(iter(ids)) for key, ids in owners.items() if len(ids) == 1}
+
+
+# Building a tagger folds every knowledge-base name three or four times (patterns, derived forms, the
+# name finder's known forms), and folding calls OpenCC: each name is folded once per process.
+_fold_name = lru_cache(maxsize=None)(fold)
 
 
 @lru_cache(maxsize=8192)

@@ -8,7 +8,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,7 @@ class KbEntity:
         match = re.match(r"https?://([^/]+)", str(self.source or ""))
         return match is not None and match.group(1).lower().rsplit(".", 1)[-1] in _FOREIGN_TLDS
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """Every unambiguous surface form: canonical name, Chinese names and aliases."""
         forms = [self.name, self.zh_hant or "", self.zh_hans or "", *self.aliases]
