@@ -331,7 +331,9 @@ class Tagger:
             target[key].append(pattern)
             # Text is folded to Traditional only when it holds a Simplified character that matters, so
             # a name written with a character HK Traditional shares with Simplified (余偉文) must also
-            # match as written.
+            # match as written. (Folding changes nothing more in a key that is all ASCII.)
+            if key.isascii():
+                return
             unconverted = fold(surface.strip(), _NEVER)
             if unconverted != key and pattern not in target[unconverted]:
                 target[unconverted].append(pattern)
