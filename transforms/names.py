@@ -134,9 +134,7 @@ _ZH_TITLE = re.compile(
 _ZH_TITLES_AFTER = "教授|博士|醫生|先生|女士|議員|太平紳士|校長|律師"
 _ZH_TITLE_AFTER = re.compile(rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?:{_ZH_TITLES_AFTER})")
 # A photo credit ("（周泳彤攝）", "/歐陽德浩攝") and a quote introduced by the speaker's name
-# ("甘梓皓：「…」")
-# (the character before the name is checked on each match: an opening bracket, a slash or a space
-# before a credit, anything but a Han character before a quote)
+# ("甘梓皓：「…」"); the character before the name is checked on each match
 _ZH_CREDIT = re.compile(rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)攝(?=[）)\s])")
 _ZH_QUOTE = re.compile(rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}})[：:]「")
 # What these patterns end with, as literal words: each is looked for first, and the pattern is tried
@@ -249,7 +247,7 @@ _EN_NOT_A_SURNAME = frozenset(
     "Street Road Avenue Lane Path Park Square Hall Tower Towers Building Centre Center Harbour Bay Island "
     "Prize Award Awards Cup Trophy Medal Museum Library Theatre Stadium Church Cathedral Garden Gardens "
     "Estate House Hotel Line Fund Scheme Programme Trust Fellowship Lecture Festival Summit Forum Report "
-    "Act Day Week Club Team League Road Campus Wing Block Village Memorial Mall Plaza AI GPT CEO IT".split()
+    "Act Day Week Club Team League Campus Wing Block Village Memorial Mall Plaza AI GPT CEO IT".split()
 )
 
 # Schemes, funds, sandboxes and platforms: Chinese news puts their names in 「」, English capitalises
@@ -276,6 +274,14 @@ _EN_PROGRAMME_WORDS = ("Scheme", "Programme", "Fund", "Sandbox", "Accelerator", 
 _EN_NOT_PROGRAMME = re.compile(
     r"^(?:The|This|That|Through|Under|With|Its|Our|Their|A|An|In|On|Of|And|For|To) "
 )
+
+
+def _is_a_word(name: str) -> bool:
+    """A Chinese "name" that is a word or a phrase: it holds a reporting verb or a title, starts with a
+    common word that begins with a surname (白皮書, 曾經), or its given name holds a function word."""
+    return bool(
+        _NOT_A_NAME.search(name) or name[:2] in _ZH_COMMON_WORDS or _NOT_IN_GIVEN_NAME.search(name, 1)
+    )
 
 
 def find_candidates(
@@ -337,9 +343,7 @@ def find_candidates(
         for match in matches:
             name, start = match.group(1), match.start(1)
             if (
-                _NOT_A_NAME.search(name)
-                or name[:2] in _ZH_COMMON_WORDS
-                or _NOT_IN_GIVEN_NAME.search(name, 1)
+                _is_a_word(name)
                 or text[max(0, start - 1) : start + 1] in _WORDS_ENDING_IN_A_SURNAME
                 or _ZH_ADDRESS.match(name)
             ):
@@ -365,28 +369,22 @@ def find_candidates(
                 end = start + len(name)
                 while listed := _ZH_LISTED_NAME.match(text, end):
                     name = listed.group(1)
-                    if (
-                        name[:2] in _ZH_COMMON_WORDS
-                        or _NOT_IN_GIVEN_NAME.search(name, 1)
-                        or _NOT_A_NAME.search(name)
-                    ):
+                    if _is_a_word(name):
                         break
                     keep(name, "person", listed.start(1))
                     end = listed.end(1)
     credits = _ending_at(_ZH_CREDIT, _ZH_CREDIT_AT, text, back=4) if "攝" in text else ()
     quotes = _ZH_QUOTE.finditer(text) if "：「" in text or ":「" in text else ()
-    for match, before_ok in [(m, "（(/／ \n\t") for m in credits] + [(m, None) for m in quotes]:
+    for match in credits:  # after an opening bracket, a slash or a space
         name, start = match.group(1), match.start(1)
-        before = text[start - 1] if start else " "
-        if (
-            (before not in before_ok if before_ok else bool(_HAN.match(before)))
-            or _NOT_A_NAME.search(name)
-            or name[:2] in _ZH_COMMON_WORDS
-            or _NOT_IN_GIVEN_NAME.search(name, 1)
-            or _ZH_ADDRESS.match(name)
+        if (not start or text[start - 1] in "（(/／ \n\t") and not (
+            _is_a_word(name) or _ZH_ADDRESS.match(name)
         ):
-            continue
-        keep(name, "person", start)
+            keep(name, "person", start)
+    for match in quotes:  # not inside a longer run of Chinese
+        name, start = match.group(1), match.start(1)
+        if not (start and _HAN.match(text[start - 1])) and not (_is_a_word(name) or _ZH_ADDRESS.match(name)):
+            keep(name, "person", start)
     for match in _EN_GIVEN_SURNAME.finditer(text):
         if match.start() and text[match.start() - 1].isalnum():
             continue
