@@ -11,19 +11,26 @@ from __future__ import annotations
 
 import bisect
 import copy
+import hashlib
+import importlib.metadata
 import logging
 import math
+import os
+import pickle  # noqa: S403 - the tagger's own table cache (see _cached_tables)
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import ahocorasick_rs
 
-from transforms.kb import KbEntity, load_entities, load_vocab, name_variants
+from transforms import text as text_module
+from transforms.kb import KB_DIR, KbEntity, load_entities, load_vocab, name_variants
 from transforms.learned import MODES, LabelModel, LearnedModel, ModelError, SparseVector, load_model
 from transforms.names import find_candidates
 from transforms.text import (
@@ -112,7 +119,8 @@ class Match:
 
 # An automaton over folded pattern keys, and per key: starts with a Latin letter, ends with one, patterns,
 # whether any of them must match case.
-Automaton = tuple[Any, list[tuple[bool, bool, tuple[Pattern, ...], bool]]]
+AutomatonEntry = tuple[bool, bool, tuple["Pattern", ...], bool]
+Automaton = tuple[Any, list[AutomatonEntry]]
 
 
 @dataclass
@@ -310,70 +318,17 @@ class Tagger:
         self.vocab = vocab or load_vocab()
         self.learned = self._learned_model(mode, model)
         self.mode = self.learned.mode if self.learned is not None else "rules"
-        patterns: dict[str, list[Pattern]] = defaultdict(list)
-        # Sector and theme words are matched only in relevant articles, a few in a hundred: they get
-        # their own automaton so the common pass over every article stays small.
-        label_patterns: dict[str, list[Pattern]] = defaultdict(list)
+        tables = _cached_tables(self.entities, self.vocab)
+        self.automaton = _build_automaton(tables.keys, tables.values)
+        self.label_automaton = _build_automaton(tables.label_keys, tables.label_values)
         # Context words are looked up only when an ambiguous alias matched, not on every article.
-        self.context_words: dict[str, tuple[str, ...]] = {}
-
-        def add(surface: str, pattern: Pattern) -> None:
-            key = _fold_name(surface.strip())
-            if len(key) < 2 and not key.isascii():
-                return
-            if not key:
-                return
-            if _case_sensitive(pattern.surface):
-                pattern = Pattern(
-                    pattern.kind, pattern.key, pattern.weight, pattern.surface, pattern.ambiguous, True
-                )
-            target = label_patterns if pattern.kind in ("sector", "theme") else patterns
-            target[key].append(pattern)
-            # Text is folded to Traditional only when it holds a Simplified character that matters, so
-            # a name written with a character HK Traditional shares with Simplified (余偉文) must also
-            # match as written. (Folding changes nothing more in a key that is all ASCII.)
-            if key.isascii():
-                return
-            unconverted = fold(surface.strip(), _NEVER)
-            if unconverted != key and pattern not in target[unconverted]:
-                target[unconverted].append(pattern)
-
-        for entity in self.entities.values():
-            for name in entity.names:
-                add(name, Pattern("entity", entity.id, 1.0, name))
-        for surface, entity_id in _unclaimed_variants(self.entities).items():
-            add(surface, Pattern("entity", entity_id, 1.0, surface))
-        for entity in self.entities.values():
-            for alias in entity.ambiguous_aliases:
-                add(alias, Pattern("entity", entity.id, 1.0, alias, ambiguous=True))
-            if entity.context:
-                self.context_words[entity.id] = tuple(_fold_name(w) for w in entity.context if w.strip())
-        for kind in ("ai", "hk"):
-            for weight, terms in self.vocab[kind].items():
-                for term in terms:
-                    surface = str(term).upper() if len(str(term)) <= 3 and str(term).isascii() else str(term)
-                    add(surface, Pattern(kind, "", float(weight), surface))
-        for term in self.vocab.get("elsewhere", []):
-            add(str(term), Pattern("elsewhere", "", 1.0, str(term)))
-        for group in ("sectors", "themes"):
-            kind = group[:-1]
-            for name, spec in self.vocab[group].items():
-                # a plain list (weight 1) or {weight: [terms]} where specific phrases weigh more
-                weighted = spec.items() if isinstance(spec, dict) else [(1.0, spec)]
-                for weight, terms in weighted:
-                    for term in terms:
-                        text = str(term)
-                        surface = text.upper() if len(text) <= 3 and text.isascii() else text
-                        add(surface, Pattern(kind, name, float(weight), surface))
-        self.automaton = _build_automaton(patterns)
+        self.context_words = tables.context_words
         # whether naming each entity gives a story a Hong Kong angle (a rule over its names: computed once)
-        self.hk_local = {entity_id: entity.hk_local for entity_id, entity in self.entities.items()}
-        self.label_automaton = _build_automaton(label_patterns)
-        context_keys = (w for ws in self.context_words.values() for w in ws)
-        self.simplified_gate = _simplified_gate([*patterns, *label_patterns, *context_keys])
+        self.hk_local = tables.hk_local
+        self.simplified_gate = re.compile(tables.gate) if tables.gate else None
         # names the new-name finder must not queue: built here, with the rest of the knowledge base, not
         # on the first article (taggers made with `using` share it)
-        self._known_surface_forms = {_fold_name(n) for e in self.entities.values() for n in e.names}
+        self._known_surface_forms = tables.known_surface_forms
 
     def using(self, model: LearnedModel | None) -> Tagger:
         """This tagger (same knowledge base and automata) with another model; None: the rules alone."""
@@ -1019,13 +974,11 @@ def _sentences_with(text: str, matches: list[Match]) -> _SentenceIndex:
     return _SentenceIndex(ends, {bisect.bisect_right(ends, m.start) for m in matches})
 
 
-def _build_automaton(patterns: dict[str, list[Pattern]]) -> Automaton:
-    """A Rust Aho-Corasick automaton (several times faster than pyahocorasick on CJK text, whose
-    root has hundreds of first characters) and, per key, whether it starts/ends with a Latin
-    letter (for the word-boundary checks), its patterns, and whether any must match case (most
-    keys need no case check: known once, not per match)."""
+def _automaton_table(patterns: dict[str, list[Pattern]]) -> tuple[list[str], list[AutomatonEntry]]:
+    """The keys of an automaton and, per key: whether it starts/ends with a Latin letter (for the
+    word-boundary checks), its patterns, and whether any must match case (most keys need no case
+    check: known once, not per match)."""
     keys = list(patterns)
-    finder = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard)
     values = [
         (
             _is_latin(key[0]),
@@ -1035,7 +988,141 @@ def _build_automaton(patterns: dict[str, list[Pattern]]) -> Automaton:
         )
         for key in keys
     ]
-    return finder, values
+    return keys, values
+
+
+def _build_automaton(keys: list[str], values: list[AutomatonEntry]) -> Automaton:
+    """A Rust Aho-Corasick automaton over the keys (several times faster than pyahocorasick on CJK
+    text, whose root has hundreds of first characters), with each key's entry beside it."""
+    return ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard), values
+
+
+@dataclass
+class _Tables:
+    """What a tagger derives from its knowledge base and vocabulary: the keys and entries of its two
+    automata, context words, which entities are local to Hong Kong, the Simplified-character gate and
+    the names the new-name finder must not queue."""
+
+    keys: list[str]
+    values: list[AutomatonEntry]
+    label_keys: list[str]
+    label_values: list[AutomatonEntry]
+    context_words: dict[str, tuple[str, ...]]
+    hk_local: dict[str, bool]
+    gate: str | None  # a regex character class, or None
+    known_surface_forms: set[str]
+
+
+def _tables(entities: dict[str, KbEntity], vocab: dict[str, Any]) -> _Tables:
+    """Build the tables (about 0.4 s for 7,000 entries: folding every name calls OpenCC)."""
+    patterns: dict[str, list[Pattern]] = defaultdict(list)
+    # Sector and theme words are matched only in relevant articles, a few in a hundred: they get
+    # their own automaton so the common pass over every article stays small.
+    label_patterns: dict[str, list[Pattern]] = defaultdict(list)
+    # Context words are looked up only when an ambiguous alias matched, not on every article.
+    context_words: dict[str, tuple[str, ...]] = {}
+
+    def add(surface: str, pattern: Pattern) -> None:
+        key = _fold_name(surface.strip())
+        if len(key) < 2 and not key.isascii():
+            return
+        if not key:
+            return
+        if _case_sensitive(pattern.surface):
+            pattern = Pattern(
+                pattern.kind, pattern.key, pattern.weight, pattern.surface, pattern.ambiguous, True
+            )
+        target = label_patterns if pattern.kind in ("sector", "theme") else patterns
+        target[key].append(pattern)
+        # Text is folded to Traditional only when it holds a Simplified character that matters, so
+        # a name written with a character HK Traditional shares with Simplified (余偉文) must also
+        # match as written. (Folding changes nothing more in a key that is all ASCII.)
+        if key.isascii():
+            return
+        unconverted = fold(surface.strip(), _NEVER)
+        if unconverted != key and pattern not in target[unconverted]:
+            target[unconverted].append(pattern)
+
+    for entity in entities.values():
+        for name in entity.names:
+            add(name, Pattern("entity", entity.id, 1.0, name))
+    for surface, entity_id in _unclaimed_variants(entities).items():
+        add(surface, Pattern("entity", entity_id, 1.0, surface))
+    for entity in entities.values():
+        for alias in entity.ambiguous_aliases:
+            add(alias, Pattern("entity", entity.id, 1.0, alias, ambiguous=True))
+        if entity.context:
+            context_words[entity.id] = tuple(_fold_name(w) for w in entity.context if w.strip())
+    for kind in ("ai", "hk"):
+        for weight, terms in vocab[kind].items():
+            for term in terms:
+                surface = str(term).upper() if len(str(term)) <= 3 and str(term).isascii() else str(term)
+                add(surface, Pattern(kind, "", float(weight), surface))
+    for term in vocab.get("elsewhere", []):
+        add(str(term), Pattern("elsewhere", "", 1.0, str(term)))
+    for group in ("sectors", "themes"):
+        kind = group[:-1]
+        for name, spec in vocab[group].items():
+            # a plain list (weight 1) or {weight: [terms]} where specific phrases weigh more
+            weighted = spec.items() if isinstance(spec, dict) else [(1.0, spec)]
+            for weight, terms in weighted:
+                for term in terms:
+                    text = str(term)
+                    surface = text.upper() if len(text) <= 3 and text.isascii() else text
+                    add(surface, Pattern(kind, name, float(weight), surface))
+    context_keys = (w for ws in context_words.values() for w in ws)
+    gate = _simplified_gate([*patterns, *label_patterns, *context_keys])
+    return _Tables(
+        *_automaton_table(patterns),
+        *_automaton_table(label_patterns),
+        context_words=context_words,
+        hk_local={entity_id: entity.hk_local for entity_id, entity in entities.items()},
+        gate=gate.pattern if gate else None,
+        known_surface_forms={_fold_name(n) for e in entities.values() for n in e.names},
+    )
+
+
+def _cached_tables(entities: dict[str, KbEntity], vocab: dict[str, Any]) -> _Tables:
+    """`_tables`, kept between processes: half of a tagger's start-up is deriving them, and the
+    knowledge base rarely changes. Stored with pickle in the knowledge base's `__pycache__`, keyed by
+    everything they are derived from: the entries and vocabulary as loaded (so an edited file or an
+    entity added in code is a new key), the code that derives them and the OpenCC version. The file
+    is the project's own, written by this function; a missing, stale or unreadable one is rebuilt."""
+    digest = hashlib.sha256()
+    digest.update(repr(sorted(entities.items())).encode())
+    digest.update(repr(vocab).encode())
+    for module in (sys.modules[__name__], sys.modules[name_variants.__module__], text_module):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    try:
+        digest.update(importlib.metadata.version("OpenCC").encode())
+    except importlib.metadata.PackageNotFoundError:
+        return _tables(entities, vocab)
+    cache = KB_DIR / "__pycache__" / f"tagger-{digest.hexdigest()[:20]}.pickle"
+    try:
+        tables = pickle.loads(cache.read_bytes())  # noqa: S301 - our own file, keyed by its inputs
+        if isinstance(tables, _Tables):
+            return tables
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+        pass
+    tables = _tables(entities, vocab)
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        # a few recent sets of tables (the checked-in knowledge base, tests' small ones) and no more
+        for stale in sorted(cache.parent.glob("tagger-*.pickle"), key=_mtime)[:-7]:
+            stale.unlink(missing_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(tables, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(cache)  # atomic: a concurrent reader sees the whole file or none
+    except OSError as error:
+        log.debug("tagger tables not cached: %s", error)
+    return tables
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 _ONES = b"\x01" * 64

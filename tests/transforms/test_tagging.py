@@ -219,6 +219,29 @@ def test_knowledge_base_parse_cache_holds_what_the_yaml_says() -> None:
     assert load_entities() == load_entities(KB_DIR / "entities")
 
 
+def test_tagger_table_cache_gives_what_a_fresh_build_gives() -> None:
+    """The tagger's derived tables (pickled in __pycache__) equal a fresh build; an entity added or
+    changed in code is a new key, and a damaged cache file is rebuilt, not trusted."""
+    from dataclasses import replace
+
+    from transforms.kb import KB_DIR, load_vocab
+    from transforms.tagging import _cached_tables, _tables
+
+    entities, vocab = load_entities(), load_vocab()
+    fresh = _tables(entities, vocab)
+    _cached_tables(entities, vocab)  # written on the first build, read afterwards
+    assert _cached_tables(entities, vocab) == fresh
+    changed = dict(entities)
+    changed["hkma"] = replace(entities["hkma"], aliases=(*entities["hkma"].aliases, "Monetary Test Body"))
+    tables = _cached_tables(changed, vocab)
+    assert "monetary test body" in tables.keys and "monetary test body" not in fresh.keys
+    for path in (KB_DIR / "__pycache__").glob("tagger-*.pickle"):
+        path.write_bytes(b"not a pickle")
+    assert _cached_tables(entities, vocab) == fresh
+    text = "金管局與數碼港今日宣布推出生成式人工智能沙盒。"
+    assert Tagger(entities).tag("", text).as_output() == Tagger(entities).tag("", text).as_output()
+
+
 def test_knowledge_base_entries_are_what_the_sources_say() -> None:
     entities = load_entities()
     expected = {
