@@ -640,7 +640,10 @@ class Tagger:
 
     def _has_context(self, article: _Article, entity_id: str) -> bool:
         words = self.context_words.get(entity_id, ())
-        return any(word in article.folded_title or word in article.folded_body for word in words)
+        if any(word in article.folded_title or word in article.folded_body for word in words):
+            return True
+        # a market report names companies by their short stock names (友邦、滙控和港交所升近2%)
+        return self.entities[entity_id].type == "company" and _is_market_report(article)
 
     def _only_in_job_titles(self, article: _Article, entity: KbEntity, hits: list[Match]) -> bool:
         """A body named only inside a job title (創新科技及工業局局長孫東) is the person's title,
@@ -800,6 +803,26 @@ _EN_NAME_TAIL = re.compile(
 _ZH_NAME_TAIL = re.compile(
     r"(?:香港|中國|亞洲|集團|控股|國際|科技|新聞台|新聞臺|（香港）|\(香港\)|有限公司|公司)+"
 )
+
+
+# Words of a stock-market report (folded): a story with two of them lists companies by stock name.
+_MARKET_WORDS = (
+    "恒指",
+    "恒生指數",
+    "藍籌",
+    "成份股",
+    "大市成交",
+    "主板成交",
+    "科指",
+    "hang seng index",
+    "blue chip",
+    "blue-chip",
+)
+
+
+def _is_market_report(article: _Article) -> bool:
+    text = article.folded_title + "\n" + article.folded_body
+    return sum(1 for word in _MARKET_WORDS if word in text) >= 2
 
 
 def _mentions(article: _Article, hits: list[Match], entity_type: str) -> list[str]:

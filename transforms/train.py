@@ -84,6 +84,8 @@ SPLIT_GLOBS = {
     "blind3": ("blind3_*.jsonl",),
     # a fourth, filled later on 2026-11-26 after blind3 had been read: read once, at the end
     "blind4": ("blind4_*.jsonl",),
+    # a fifth, filled on 2026-11-26 (third session) after blind4 had been read: read once, at the end
+    "blind5": ("blind5_*.jsonl",),
 }
 TRAINING_SPLIT = "dev"
 
