@@ -1,5 +1,5 @@
 """Tagging quality on the labelled sets in tests/data/tagging/ (dev = tuned and trained on; test, test2
-= held out; blind, blind2, blind3, blind4, blind5 = each read once, only when asked for by name, e.g. `--split blind3`).
+= held out; blind, blind2 … blind6 = each read once, only when asked for by name, e.g. `--split blind3`).
 
 Relevance: precision/recall/F1 of `relevant`. Entities: a predicted entity is correct when one of
 its mentions matches a labelled mention (compared after folding case, width and script); a

@@ -86,6 +86,8 @@ SPLIT_GLOBS = {
     "blind4": ("blind4_*.jsonl",),
     # a fifth, filled on 2026-11-26 (third session) after blind4 had been read: read once, at the end
     "blind5": ("blind5_*.jsonl",),
+    # a sixth, filled later in that session, for the knowledge-base round after blind5 was read: read once, at the end
+    "blind6": ("blind6_*.jsonl",),
 }
 TRAINING_SPLIT = "dev"
 
