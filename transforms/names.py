@@ -267,13 +267,82 @@ _ZH_PROGRAMME_ENDINGS = {
 _ZH_NOT_PROGRAMME = re.compile(r"[的之：:，,、。？！]|[一二三四五六七八九十兩多各八大]{1,2}(?:個|項|大)")
 _EN_PROGRAMME = re.compile(
     r"\b((?:[A-Z][A-Za-z0-9.&'+-]*|of|and|for|on|in|to)(?: (?:[A-Z][A-Za-z0-9.&'+-]*|of|and|for|on|in|to)){0,7}"
-    r" (?:Scheme|Programme|Fund|Sandbox|Accelerator|Platform))\b"
+    r" (?:Scheme|Programme|Fund|Sandbox|Accelerator|Platform|System|Portal|App))\b"
 )
-_EN_PROGRAMME_TYPES = {"Platform": "product"}
-_EN_PROGRAMME_WORDS = ("Scheme", "Programme", "Fund", "Sandbox", "Accelerator", "Platform")
+# Named systems are products: "Road Defect Detection System", "HKP Mobile App". Two words ending in
+# "System" are mostly a description ("Motion Capture System"), so a product name needs three.
+_EN_PROGRAMME_TYPES = {"Platform": "product", "System": "product", "Portal": "product", "App": "product"}
+_EN_PRODUCT_MIN_WORDS = {"System": 3, "Portal": 3, "App": 3}
+_EN_PROGRAMME_WORDS = (
+    "Scheme",
+    "Programme",
+    "Fund",
+    "Sandbox",
+    "Accelerator",
+    "Platform",
+    "System",
+    "Portal",
+    " App",
+)
 _EN_NOT_PROGRAMME = re.compile(
     r"^(?:The|This|That|Through|Under|With|Its|Our|Their|A|An|In|On|Of|And|For|To) "
 )
+
+
+# Companies named beside a word that says what they are: "AI video analytics firm Ailytics", "Trumptech, a
+# leading education technology company", "本地科企Wizpresso", "ScentSafe創辦人余浩堃". Start-ups' names are
+# mostly outside any list, and the cue word is what tells a company from a capitalised word.
+_LATIN_NAME = r"[A-Z][A-Za-z0-9]*(?:[.&'-][A-Za-z0-9]+)*(?: (?:[A-Z][A-Za-z0-9]*(?:[.&'-][A-Za-z0-9]+)*|AI|of|and|&)){0,3}"
+_LATIN_RUN = r"[A-Za-z][A-Za-z0-9]*(?:[ .&'-][A-Za-z0-9]+){0,3}"
+_EN_COMPANY_BEFORE = re.compile(
+    r"\b(?:firms?|company|companies|start-?ups?|unicorns?|developer|maker|provider|operator|platform|brand|"
+    rf"subsidiary|spin-?off),? ({_LATIN_NAME})"
+)
+_EN_COMPANY_APPOSITION = re.compile(
+    rf"\b({_LATIN_NAME}), an? (?:[\w-]+ ){{0,5}}(?:firm|company|start-?up|unicorn|developer|provider|maker|platform)\b"
+)
+_ZH_COMPANY_AFTER = re.compile(
+    rf"(?<![A-Za-z0-9])({_LATIN_RUN}) ?(?:創辦人|聯合創辦人|創始人|行政總裁|首席執行官|董事|公司|科技公司|集團|旗下)"
+)
+_ZH_COMPANY_BEFORE = re.compile(
+    rf"(科企|初創企業|初創公司|初創|公司|企業|名叫|品牌|平台) ?({_LATIN_RUN})(?![A-Za-z0-9])"
+)
+_ZH_PRODUCT_CUES = frozenset({"品牌", "平台"})
+_NOT_A_COMPANY = frozenset(
+    {"The", "This", "That", "AI", "A", "An", "In", "It", "Its", "IPO", "Prof", "Dr", "Mr", "Ms"}
+)
+_NAME_TAIL = re.compile(r"(?:'s|’s|(?: (?:of|and|&|AI))+)$")
+
+
+def _company_names(run: str) -> list[str]:
+    """The company names in a cue's run: "Aqumon and Midas Analytics" is two; a possessive or a
+    trailing "of" / "AI" is not part of the name."""
+    names = []
+    for part in re.split(r" (?:and|&) ", run):
+        name = _NAME_TAIL.sub("", part.strip())
+        if len(name) >= 2 and name not in _NOT_A_COMPANY and not name.isdigit():
+            names.append(name)
+    return names
+
+
+# What a name's legal or institutional ending says it is. A company by its legal form; a university by
+# 大學 / "University" at the end; a unit of a university or a research body by its research ending.
+_COMPANY_ENDING = re.compile(
+    r"(?:有限公司|集團|科技公司| (?:Ltd|Limited|Inc|Corporation|Corp|Company|Holdings|Group|Technologies))\.?$"
+)
+_UNIVERSITY_ENDING = re.compile(r"(?:大學|^(?:The )?University of [A-Z][A-Za-z ]+| University)$")
+_RESEARCH_ENDING = re.compile(r"(?:研究院|研究所|研究中心|實驗室|大學.{1,12}學院)$")
+
+
+def organisation_type(name: str) -> str:
+    """The entity type an organisation-shaped name has by its ending (organisation when it says nothing)."""
+    if _COMPANY_ENDING.search(name):
+        return "company"
+    if _UNIVERSITY_ENDING.search(name):
+        return "university"
+    if _RESEARCH_ENDING.search(name):
+        return "research-institute"
+    return "organisation"
 
 
 def _is_a_word(name: str) -> bool:
@@ -333,7 +402,7 @@ def find_candidates(
                 and not _EN_ORG_FRAGMENT.match(name)
                 and not set(name.split()) <= _EN_GENERIC_ORG_WORDS
             ):
-                keep(name, "organisation", len(title) + 2 + body.index(name, offset))
+                keep(name, organisation_type(name), len(title) + 2 + body.index(name, offset))
     zh_matches = (
         _ZH_VERB.finditer(text),
         _ZH_TITLE.finditer(text),
@@ -413,14 +482,27 @@ def find_candidates(
         while _EN_NOT_PROGRAMME.match(name):  # "Through the GenA.I. Sandbox": drop each leading word
             name = _EN_NOT_PROGRAMME.sub("", name, count=1)
         words = name.split()
-        if len(words) >= 2 and words[0][:1].isupper() and words[0] not in ("of", "and", "for"):
+        if (
+            len(words) >= _EN_PRODUCT_MIN_WORDS.get(words[-1], 2)
+            and words[0][:1].isupper()
+            and words[0] not in ("of", "and", "for")
+        ):
             kind = _EN_PROGRAMME_TYPES.get(words[-1], "programme")
             keep(name, kind, len(title) + 2 + match.start(1) + match.group(1).index(name))
+    if organisations:
+        for regex in (_EN_COMPANY_BEFORE, _EN_COMPANY_APPOSITION, _ZH_COMPANY_AFTER):
+            for match in regex.finditer(text):
+                for name in _company_names(match.group(1)):
+                    keep(name, "company", text.index(name, match.start(1)))
+        for match in _ZH_COMPANY_BEFORE.finditer(text):
+            kind = "product" if match.group(1) in _ZH_PRODUCT_CUES else "company"
+            for name in _company_names(match.group(2)):
+                keep(name, kind, text.index(name, match.start(2)))
     for match in _ZH_ORG.finditer(text) if organisations else ():
         # the name starts after the last preposition or conjunction of the run ("用地由…有限公司")
         name = _ZH_BEFORE_ORG.split(match.group(1))[-1]
         if len(name) >= 4 and not _ZH_NOT_ORG.search(name):
-            keep(name, "organisation", match.end(1) - len(name))
+            keep(name, organisation_type(name), match.end(1) - len(name))
     ranked = sorted(_without_fragments(found).items(), key=lambda kv: -len(kv[1]))[:limit]
     return [{"name": name, "type": kind, "count": len(starts)} for (name, kind), starts in ranked]
 

@@ -801,6 +801,13 @@ _EN_NAME_TAIL = re.compile(
     r"Consulting|Technology|Technologies|Co\.?|Company|Corp\.?|Corporation|Inc\.?|Ltd\.?|Limited|plc|LLC))+"
     r"|(?: ?\((?:Hong Kong|HK|China|Asia)\))"
 )
+# A product's version or edition written after its name: "Qwen2.5-Max", "DeepSeek-V3.1", "GPT-4o", "Qwen
+# Max". A bare number after a space is not one ("ChatGPT 3 times").
+_VERSION = r"(?:-?(?:[VRo]|M)?\d(?:\w|\.(?=\d))*|[- ][VR]\d(?:\w|\.(?=\d))*)"
+_EDITION_WORD = r"[- ](?:Max|Pro|Plus|Preview|Turbo|Ultra|Mini|mini|Lite|Flash|Instruct|Chat|VL|Coder)"
+_VERSION_TAIL = re.compile(
+    rf"(?:{_VERSION}(?:{_EDITION_WORD}|-\d(?:\w|\.(?=\d))*)*|(?:{_EDITION_WORD})+)(?![\w-])"
+)
 _ZH_NAME_TAIL = re.compile(
     r"(?:香港|中國|亞洲|集團|控股|國際|科技|新聞台|新聞臺|（香港）|\(香港\)|有限公司|公司)+"
 )
@@ -842,6 +849,10 @@ def _mentions(article: _Article, hits: list[Match], entity_type: str) -> list[st
             tail = (_EN_NAME_TAIL if hit.text[-1:].isascii() else _ZH_NAME_TAIL).match(text, hit.end)
             if tail:
                 forms.append(surface + tail.group())
+            if entity_type == "product" and hit.text[-1:].isascii():
+                version = _VERSION_TAIL.match(text, hit.end)
+                if version:
+                    forms.append(surface + version.group())
             # 香港文匯報 for 文匯報, "Hong Kong Palace Museum" for the Palace Museum
             prefix = "Hong Kong " if hit.text[:1].isascii() else "香港"
             if hit.start >= len(prefix) and text.startswith(prefix, hit.start - len(prefix)):

@@ -71,23 +71,16 @@ GATES = {"hybrid": "strong-ai", "learned": None}
 
 # -- data -------------------------------------------------------------------------------------------
 
-# Splits by file-name prefix. `blind` and `blind2` are read only when asked for by name (`--split blind2`).
+# Splits by file-name prefix. A blind split is read only when asked for by name (`--split blind7`), once,
+# at the end of a round. Once read it is no longer blind: blind … blind6 were read in earlier rounds and
+# became training data on 2026-11-26 (renamed `dev_read_blind*.jsonl`); blind7 replaced them.
 SPLIT_GLOBS = {
     "dev": ("dev.jsonl", "dev_*.jsonl"),
     "test": ("test.jsonl", "test_*.jsonl"),
     "test2": ("test2.jsonl", "test2_*.jsonl"),
     "heldout": ("test.jsonl", "test_*.jsonl", "test2.jsonl", "test2_*.jsonl"),
-    "blind": ("blind.jsonl", "blind_*.jsonl"),
-    # a second blind split, filled in November 2026 after the first had been read: read once, at the end
-    "blind2": ("blind2_*.jsonl",),
-    # a third, filled on 2026-11-26 for the round after blind2 was read: read once, at the end
-    "blind3": ("blind3_*.jsonl",),
-    # a fourth, filled later on 2026-11-26 after blind3 had been read: read once, at the end
-    "blind4": ("blind4_*.jsonl",),
-    # a fifth, filled on 2026-11-26 (third session) after blind4 had been read: read once, at the end
-    "blind5": ("blind5_*.jsonl",),
-    # a sixth, filled later in that session, for the knowledge-base round after blind5 was read: read once, at the end
-    "blind6": ("blind6_*.jsonl",),
+    # filled on 2026-11-26 (fourth session) after every earlier blind split had been read
+    "blind7": ("blind7_*.jsonl",),
 }
 TRAINING_SPLIT = "dev"
 

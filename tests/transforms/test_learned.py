@@ -92,8 +92,8 @@ def test_splits_glob_by_prefix_and_keep_blind_apart(tmp_path: Path) -> None:
         "test.jsonl",
         "test_pool_x.jsonl",
         "test2.jsonl",
-        "blind_pool_x.jsonl",
-        "blind3_web_x.jsonl",
+        "blind7_web_x.jsonl",
+        "dev_read_blind3_web_x.jsonl",
         "second_annotator.jsonl",
     ):
         (tmp_path / name).write_text(json.dumps({"id": name}) + "\n", encoding="utf-8")
@@ -101,12 +101,11 @@ def test_splits_glob_by_prefix_and_keep_blind_apart(tmp_path: Path) -> None:
     def names(split: str) -> list[str]:
         return [p.name for p in train.split_files(split, tmp_path)]
 
-    assert names("dev") == ["dev.jsonl", "dev_more.jsonl", "dev_pool_x.jsonl"]
+    assert names("dev") == ["dev.jsonl", "dev_more.jsonl", "dev_pool_x.jsonl", "dev_read_blind3_web_x.jsonl"]
     assert names("test") == ["test.jsonl", "test_pool_x.jsonl"]
     assert names("test2") == ["test2.jsonl"]
     assert names("heldout") == ["test.jsonl", "test_pool_x.jsonl", "test2.jsonl"]
-    assert names("blind") == ["blind_pool_x.jsonl"]
-    assert names("blind3") == ["blind3_web_x.jsonl"]
+    assert names("blind7") == ["blind7_web_x.jsonl"]
     assert train.TRAINING_SPLIT == "dev"
 
 

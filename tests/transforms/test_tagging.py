@@ -411,7 +411,7 @@ def test_a_derived_form_never_takes_a_listed_name() -> None:
 
 def test_mentions_are_quoted_as_the_text_names_the_body() -> None:
     """A mention also without a leading "The", with the market or legal form the text writes after the
-    name, and with the city before it; a president inside "特朗普政府" is the person. Real sentences of
+    name (a product's version), and with the city before it; a president inside "特朗普政府" is the person. Real sentences of
     labelled dev items, whose labels carry these forms."""
     items = {item["id"]: item for item in load_split("dev")}
     tagger = default_tagger()
@@ -436,6 +436,8 @@ def test_mentions_are_quoted_as_the_text_names_the_body() -> None:
             "Alibaba Group Holding Ltd",
         ),
         ("web-tkww-b6fd0148", "●香港文匯報記者 殷考玲", "ta-kung-wen-wei", "香港文匯報"),
+        # a product with its version and edition (dev_read_blind3_web_zh)
+        ("web-yahoo-3b3bed17", "前一版本 Qwen2.5-Max 也並未開源", "qwen", "Qwen2.5-Max"),
     ]
     for item_id, sentence, entity_id, labelled in cases:
         item = items[item_id]
