@@ -21,7 +21,7 @@ _folded = lru_cache(maxsize=1 << 15)(fold)
 
 # Words of a name: Sean, Jean-Luc, and Hong Kong given names written with a hyphen (Mo-po, Chun-kit)
 _EN_WORD = r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?"
-_EN_NAME = rf"{_EN_WORD}(?: {_EN_WORD}){{1,3}}"
+_EN_NAME = rf"{_EN_WORD}(?: [A-Z]\.)?(?: {_EN_WORD}){{1,3}}"
 # Titles a capitalised run may start with ("Financial Secretary Paul Chan said"): not part of the name
 _EN_LEADING_TITLE = re.compile(
     r"^(?:(?:Mr|Ms|Mrs|Miss|Dr|Hon|the|Prof|Professor|Associate|Assistant|Senior|Deputy|Acting|Director|Secretary|"
@@ -125,17 +125,18 @@ _ZH_TITLE = re.compile(
     rf"(?:局長|署長|處長|主席|行政總裁|總裁|教授|博士|校長|議員|專員|總監|創辦人|總工程師|工程師|總經理|經理|董事|"
     rf"主任|顧問|醫生|講師|院長|秘書長|發言人|會長|理事長|負責人|行長|台長|司長|庭長|法官|政務長|主管|董事長|"
     rf"創始人|總統|首相|總理|部長|市長|大使|領事|記者|作家|演員|藝人|導演|學者|院士|研究員|所長|律師|書記|"
-    rf"執行官|營運官|技術官|財務官|委員|督察|警司)\s?"
+    rf"執行官|營運官|技術官|財務官|委員|督察|警司|指揮官)\s?(?:（[^（）\n]{{1,8}}）)?"
     rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)"
     rf"(?=表示|指|稱|說|認為|強調|透露|在|出席|今日|昨日|近日|早前|日前|亦|接受|介紹|回應|解釋|致|主持|率領|帶領|會見|會晤|"
-    rf"宣布|分享|發言|等|[，。、：；）（()\s])"
+    rf"宣布|分享|發言|等|擔任|出任|形容|估計|坦言|直言|補充|提到|提醒|建議|相信|預計|希望|重申|呼籲|承認|報道|報導|"
+    rf"就|與|和|及|見證|[，。、：；）（()\s])"
 )
 # A title after the name, as Hong Kong writes it: 陳大文教授, 鄭震生先生
 _ZH_TITLES_AFTER = "教授|博士|醫生|先生|女士|議員|太平紳士|校長|律師"
 _ZH_TITLE_AFTER = re.compile(rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?:{_ZH_TITLES_AFTER})")
 # A photo credit ("（周泳彤攝）", "/歐陽德浩攝") and a quote introduced by the speaker's name
 # ("甘梓皓：「…」"); the character before the name is checked on each match
-_ZH_CREDIT = re.compile(rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)攝(?=[）)\s])")
+_ZH_CREDIT = re.compile(rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)攝(?=[）)\s<]|$)")
 _ZH_QUOTE = re.compile(rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}})[：:]「")
 # What these patterns end with, as literal words: each is looked for first, and the pattern is tried
 # only in the few characters before it. Scanning Chinese text for a surname character stops at
