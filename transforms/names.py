@@ -326,13 +326,14 @@ def _company_names(run: str) -> list[str]:
     return names
 
 
-# What a name's legal or institutional ending says it is. A company by its legal form; a university by
-# 大學 / "University" at the end; a unit of a university or a research body by its research ending.
+# What a name's legal or institutional ending says it is (docs/LABELLING.md, section 6): a company by its
+# legal form; a university, or one of its faculties and schools, by 大學 / 學院 / "University" at the end;
+# a research body by its research ending.
 _COMPANY_ENDING = re.compile(
     r"(?:有限公司|集團|科技公司| (?:Ltd|Limited|Inc|Corporation|Corp|Company|Holdings|Group|Technologies))\.?$"
 )
-_UNIVERSITY_ENDING = re.compile(r"(?:大學|^(?:The )?University of [A-Z][A-Za-z ]+| University)$")
-_RESEARCH_ENDING = re.compile(r"(?:研究院|研究所|研究中心|實驗室|大學.{1,12}學院)$")
+_UNIVERSITY_ENDING = re.compile(r"(?:大學|學院|^(?:The )?University of [A-Z][A-Za-z ]+| University)$")
+_RESEARCH_ENDING = re.compile(r"(?:研究院|研究所|研究中心|實驗室)$")
 
 
 def organisation_type(name: str) -> str:
