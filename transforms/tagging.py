@@ -97,6 +97,12 @@ def _case_sensitive(surface: str) -> bool:
     return bool(letters) and all(c.isupper() for c in letters)
 
 
+def _common_word_form(surface: str) -> bool:
+    """An ambiguous alias that is one capitalised English word (Police, Apple, Meta, Post): as a
+    name it is capitalised; lower case it is the word ("police said", "an apple")."""
+    return surface.isascii() and surface.isalpha() and surface[:1].isupper() and surface[1:].islower()
+
+
 @dataclass(frozen=True)
 class Pattern:
     kind: str  # entity | ai | hk | elsewhere | sector | theme
@@ -1063,7 +1069,7 @@ def _tables(entities: dict[str, KbEntity], vocab: dict[str, Any]) -> _Tables:
             return
         if not key:
             return
-        if _case_sensitive(pattern.surface):
+        if _case_sensitive(pattern.surface) or pattern.ambiguous and _common_word_form(pattern.surface):
             pattern = Pattern(
                 pattern.kind, pattern.key, pattern.weight, pattern.surface, pattern.ambiguous, True
             )

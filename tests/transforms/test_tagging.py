@@ -101,6 +101,29 @@ def test_ambiguous_alias_needs_context_and_flight_numbers_are_not_ai() -> None:
     assert "hospital-authority" in {e["kb_id"] for e in confirmed.entities}
 
 
+def test_words_that_are_also_names_are_not_the_names() -> None:
+    """CCTV cameras are not China Central Television, "police said" is not a name (Police is), and a
+    form derived by stripping a city or a legal form that leaves a generic word is no name
+    (香港航空公司 without 香港 is "airline"). Real sentences of labelled dev items."""
+    items = {item["id"]: item for item in load_split("dev")}
+    tagger = default_tagger()
+    cameras = "integrate AI with its CCTV infrastructure"
+    said = "the police said on Wednesday"
+    assert cameras in items["web-aircargoweek-57bbb05a"]["body"]
+    assert said in items["rthk-en-1837349"]["body"]
+    assert "cctv" not in {e["kb_id"] for e in tagger.tag("", cameras).entities}
+    assert "hong-kong-police-force" not in {
+        e["kb_id"] for e in tagger.tag("", f"In Hong Kong, {said}.").entities
+    }
+    assert "hong-kong-police-force" in {
+        e["kb_id"] for e in tagger.tag("", "Hong Kong Police said so.").entities
+    }
+    assert "cctv" in {e["kb_id"] for e in tagger.tag("", "CCTV, the state broadcaster, said so.").entities}
+    entities = load_entities()
+    assert "航空公司" not in name_variants(entities["hong-kong-airlines"])
+    assert "國際數據" not in name_variants(entities["idc"])
+
+
 def test_longest_match_wins() -> None:
     result = default_tagger().tag(
         "", "Alibaba Cloud opened a data centre in Hong Kong for artificial intelligence."

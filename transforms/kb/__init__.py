@@ -116,6 +116,15 @@ _EN_QUALIFIER = re.compile(r" \((?:Hong Kong|HK|HKSAR|Hong Kong SAR)\)$")
 _ZH_COMPANY_SUFFIX = ("有限公司", "公司")
 
 
+# A Chinese form made only of words that name a kind of body, not one body: 香港航空公司 without its city is
+# "airline", 國際數據公司 without its legal form is "international data", 香港人工智能實驗室 "AI lab".
+_GENERIC_ZH_NAME = re.compile(
+    "^(?:航空|公司|國際|數據|人工智能|實驗室|研究|中心|科技|電視|電台|大學|銀行|保險|證券|協會|基金|集團|控股|投資|"
+    "發展|管理|服務|創新|數碼|醫院|學院|物流|電訊|網絡|資訊|金融|商會|總會|學會|有限|工程|顧問|地產|能源|電力|電子|"
+    "通訊|媒體|傳媒|新聞|出版|教育|醫療|健康|生物|製藥|交易所|交易|結算|資本|財務|信託)+$"
+)
+
+
 def name_variants(entity: KbEntity) -> tuple[str, ...]:
     """Forms of an entity's names that news writes but the knowledge base does not list: with or
     without the legal suffix (東亞銀行有限公司, "Hong Kong Exchanges and Clearing Limited"), with
@@ -170,7 +179,9 @@ def name_variants(entity: KbEntity) -> tuple[str, ...]:
             ):
                 variants.append("Hong Kong " + form)
     known = {fold_key(n) for n in entity.names} | {fold_key(a) for a in entity.ambiguous_aliases}
-    return tuple(dict.fromkeys(v for v in variants if fold_key(v) not in known))
+    return tuple(
+        dict.fromkeys(v for v in variants if fold_key(v) not in known and not _GENERIC_ZH_NAME.match(v))
+    )
 
 
 def fold_key(text: str) -> str:
