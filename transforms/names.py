@@ -309,6 +309,21 @@ _ZH_COMPANY_BEFORE = re.compile(
     rf"(科企|初創企業|初創公司|初創|公司|企業|名叫|品牌|平台) ?({_LATIN_RUN})(?![A-Za-z0-9])"
 )
 _ZH_PRODUCT_CUES = frozenset({"品牌", "平台"})
+_EN_COMPANY_CUES = (
+    "firm",
+    "compan",
+    "start",
+    "unicorn",
+    "developer",
+    "maker",
+    "provider",
+    "operator",
+    "platform",
+    "brand",
+    "subsidiary",
+    "spin",
+)
+_ZH_COMPANY_CUES = ("創辦人", "創始人", "行政總裁", "首席執行官", "董事", "公司", "集團", "旗下")
 _NOT_A_COMPANY = frozenset(
     {"The", "This", "That", "AI", "A", "An", "In", "It", "Its", "IPO", "Prof", "Dr", "Mr", "Ms"}
 )
@@ -492,7 +507,13 @@ def find_candidates(
             kind = _EN_PROGRAMME_TYPES.get(words[-1], "programme")
             keep(name, kind, len(title) + 2 + match.start(1) + match.group(1).index(name))
     if organisations:
-        for regex in (_EN_COMPANY_BEFORE, _EN_COMPANY_APPOSITION, _ZH_COMPANY_AFTER):
+        # cheap substring checks first, as above: each pattern is tried only where its cue can be
+        cued = (
+            (_EN_COMPANY_BEFORE, any(word in text for word in _EN_COMPANY_CUES)),
+            (_EN_COMPANY_APPOSITION, ", a" in text),
+            (_ZH_COMPANY_AFTER, any(word in text for word in _ZH_COMPANY_CUES)),
+        )
+        for regex in (regex for regex, present in cued if present):
             for match in regex.finditer(text):
                 for name in _company_names(match.group(1)):
                     keep(name, "company", text.index(name, match.start(1)))
