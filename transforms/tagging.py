@@ -625,7 +625,9 @@ class Tagger:
             by_entity[match.pattern.key].append(match)
         tagged = _Entities()
         for entity_id, hits in by_entity.items():
-            confirmed = any(not h.pattern.ambiguous for h in hits) or self._has_context(article, entity_id)
+            confirmed = any(not h.pattern.ambiguous for h in hits) or self._has_context(
+                article, entity_id, hits
+            )
             if not confirmed:
                 continue
             entity = self.entities[entity_id]
@@ -645,9 +647,18 @@ class Tagger:
             tagged.evidence[entity_id] = [_span(h) for h in hits]
         return tagged
 
-    def _has_context(self, article: _Article, entity_id: str) -> bool:
+    def _has_context(self, article: _Article, entity_id: str, hits: list[Match]) -> bool:
         words = self.context_words.get(entity_id, ())
         if any(word in article.folded_title or word in article.folded_body for word in words):
+            return True
+        # a Hong Kong body's short Chinese name (警方, 海關) in a story set in Hong Kong: local news names
+        # its districts and places (觀塘, 元朗, 全港) rather than the city. (A Latin letter pair such as
+        # "HA" is too often something else.)
+        if (
+            self.hk_local[entity_id]
+            and not any(h.text.isascii() for h in hits)
+            and any(m.pattern.weight >= 2 for m in article.matches["hk"])
+        ):
             return True
         # a market report names companies by their short stock names (友邦、滙控和港交所升近2%)
         return self.entities[entity_id].type == "company" and _is_market_report(article)

@@ -124,6 +124,18 @@ def test_words_that_are_also_names_are_not_the_names() -> None:
     assert "國際數據" not in name_variants(entities["idc"])
 
 
+def test_a_hong_kong_bodys_short_name_counts_in_a_story_set_in_hong_kong() -> None:
+    """警方 alone is any police force; in a story that names a Hong Kong district it is Hong Kong's.
+    A real Commercial Radio item of the dev labels (cradio-2597372), which never writes 香港."""
+    item = next(i for i in load_split("dev") if i["id"] == "cradio-2597372")
+    sentence = "北角濱海街一個地盤發現懷疑戰時炸彈，警方封鎖附近一帶道路"
+    assert sentence in item["body"] and "香港" not in item["body"]
+    tagger = default_tagger()
+    assert "hong-kong-police-force" in {e["kb_id"] for e in tagger.tag("", sentence).entities}
+    elsewhere = "一個地盤發現懷疑戰時炸彈，警方封鎖附近一帶道路"
+    assert "hong-kong-police-force" not in {e["kb_id"] for e in tagger.tag("", elsewhere).entities}
+
+
 def test_longest_match_wins() -> None:
     result = default_tagger().tag(
         "", "Alibaba Cloud opened a data centre in Hong Kong for artificial intelligence."
