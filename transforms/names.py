@@ -129,7 +129,7 @@ _ZH_TITLE = re.compile(
     rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)"
     rf"(?=表示|指|稱|說|認為|強調|透露|在|出席|今日|昨日|近日|早前|日前|亦|接受|介紹|回應|解釋|致|主持|率領|帶領|會見|會晤|"
     rf"宣布|分享|發言|等|擔任|出任|形容|估計|坦言|直言|補充|提到|提醒|建議|相信|預計|希望|重申|呼籲|承認|報道|報導|"
-    rf"就|與|和|及|見證|[，。、：；）（()\s])"
+    rf"就|見證|[，。、：；）（()\s])"
 )
 # A title after the name, as Hong Kong writes it: 陳大文教授, 鄭震生先生
 _ZH_TITLES_AFTER = "教授|博士|醫生|先生|女士|議員|太平紳士|校長|律師"
@@ -328,6 +328,10 @@ _NOT_A_COMPANY = frozenset(
     {"The", "This", "That", "AI", "A", "An", "In", "It", "Its", "IPO", "Prof", "Dr", "Mr", "Ms"}
 )
 _NAME_TAIL = re.compile(r"(?:'s|’s|(?: (?:of|and|&|AI))+)$")
+# a job title before a name ("CEO Andy Vesey", "CEO of Hipcricket") makes the run a person or a phrase
+_EN_JOB_TITLE_START = re.compile(
+    r"^(?:CEO|CFO|CTO|COO|Chief|President|Founder|Co-founder|Chairman|Chairwoman|Director|Head)\b"
+)
 
 
 def _company_names(run: str) -> list[str]:
@@ -336,7 +340,13 @@ def _company_names(run: str) -> list[str]:
     names = []
     for part in re.split(r" (?:and|&) ", run):
         name = _NAME_TAIL.sub("", part.strip())
-        if len(name) >= 2 and name not in _NOT_A_COMPANY and not name.isdigit():
+        if (
+            len(name) >= 2
+            and name not in _NOT_A_COMPANY
+            and not name.isdigit()
+            and not _EN_JOB_TITLE_START.match(name)
+            and ". " not in name
+        ):
             names.append(name)
     return names
 
@@ -499,6 +509,8 @@ def find_candidates(
         while _EN_NOT_PROGRAMME.match(name):  # "Through the GenA.I. Sandbox": drop each leading word
             name = _EN_NOT_PROGRAMME.sub("", name, count=1)
         words = name.split()
+        if words[-1] in _EN_PRODUCT_MIN_WORDS and (". " in name or any(w[:1].islower() for w in words)):
+            continue  # a named system is capitalised throughout ("Heading to System Preferences" is not)
         if (
             len(words) >= _EN_PRODUCT_MIN_WORDS.get(words[-1], 2)
             and words[0][:1].isupper()

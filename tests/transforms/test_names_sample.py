@@ -31,6 +31,7 @@ def test_every_judgement_has_its_context_and_source() -> None:
         "zh-feed-after",
         "en-heldout-after",
         "feed-new-patterns",
+        "feed-new-patterns-2",
     }
     for row in rows:
         assert row["name"] in row["context"] and row["source"]
@@ -43,6 +44,24 @@ def test_errors_read_in_the_tuning_sample_are_not_queued_again() -> None:
     assert len(errors) >= 20
     for row in errors:
         assert (row["name"], row["type"]) not in _found(row["context"]), row["note"]
+
+
+def test_errors_fixed_after_the_second_new_pattern_sample_stay_fixed() -> None:
+    """A name cut at 與/和/及 (陳福 of 陳福和), a company run that starts with a job title or holds a
+    sentence break, and a "system" whose words are not all capitalised: judged wrong, then fixed."""
+    fixed = {
+        "陳福",
+        "周霽以",
+        "CEO Andy Vesey",
+        "CEO of Hipcricket",
+        "Heading to System",
+        "Dokumenten. Die App",
+    }
+    rows = [r for r in _judged() if r["sample"] == "feed-new-patterns-2" and r["name"] in fixed]
+    assert len(rows) == len(fixed) and not any(r["correct"] for r in rows)
+    for row in rows:
+        found = {(c["name"], c["type"]) for c in find_candidates("", row["context"], organisations=True)}
+        assert (row["name"], row["type"]) not in found, row["note"]
 
 
 def test_a_married_name_is_kept_whole() -> None:
