@@ -1,5 +1,5 @@
 """Tagging quality on the labelled sets in tests/data/tagging/ (dev = tuned and trained on; test, test2
-= held out; blind7 = read once, at the end of a round, only when asked for by name: `--split blind7`;
+= held out; blind8 = read once, at the end of a round, only when asked for by name: `--split blind8`;
 the earlier blind splits were read and are now dev files, `dev_read_blind*.jsonl`).
 
 Relevance: precision/recall/F1 of `relevant`. Entities: a predicted entity is correct when one of

@@ -870,6 +870,10 @@ def _mentions(article: _Article, hits: list[Match], entity_type: str) -> list[st
                 version = _VERSION_TAIL.match(text, hit.end)
                 if version:
                     forms.append(surface + version.group())
+                # "Nvidia H200", "Unitree G1": the model without its maker is how stories go on to name it
+                maker, _, model = surface.partition(" ")
+                if model and maker[:1].isupper() and any(c.isdigit() for c in model):
+                    forms.append(model)
             # 香港文匯報 for 文匯報, "Hong Kong Palace Museum" for the Palace Museum
             prefix = "Hong Kong " if hit.text[:1].isascii() else "香港"
             if hit.start >= len(prefix) and text.startswith(prefix, hit.start - len(prefix)):
@@ -898,6 +902,25 @@ def _unclaimed_variants(entities: dict[str, KbEntity]) -> dict[str, str]:
                 owners[key].add(entity.id)
                 surfaces.setdefault(key, variant)
     return {surfaces[key]: next(iter(ids)) for key, ids in owners.items() if len(ids) == 1}
+
+
+# A university's unit named after the university's short name: "CUHK Faculty of Medicine", "HKUST
+# Department of Computer Science and Engineering". Stories name the unit without it once the university
+# has been named.
+_UNIT_NAME = re.compile(
+    r"^\S+ ((?:Faculty|School|Department|Division|Centre|Center|Institute|Laboratory|College) of .+)$"
+)
+
+
+def _university_unit(entity: KbEntity, entities: dict[str, KbEntity]) -> str | None:
+    """The bare name of a university's unit ("Faculty of Medicine"), when the entity is one."""
+    if entity.type not in ("university", "research-institute") or not entity.parent:
+        return None
+    parent = entities.get(entity.parent)
+    if parent is None or parent.type != "university":
+        return None
+    match = _UNIT_NAME.match(entity.name)
+    return match.group(1) if match else None
 
 
 # Building a tagger folds every knowledge-base name three or four times (patterns, derived forms, the
@@ -1100,11 +1123,18 @@ def _tables(entities: dict[str, KbEntity], vocab: dict[str, Any]) -> _Tables:
             add(name, Pattern("entity", entity.id, 1.0, name))
     for surface, entity_id in _unclaimed_variants(entities).items():
         add(surface, Pattern("entity", entity_id, 1.0, surface))
+    listed = {_fold_name(n) for e in entities.values() for n in (*e.names, *e.ambiguous_aliases)}
     for entity in entities.values():
         for alias in entity.ambiguous_aliases:
             add(alias, Pattern("entity", entity.id, 1.0, alias, ambiguous=True))
-        if entity.context:
-            context_words[entity.id] = tuple(_fold_name(w) for w in entity.context if w.strip())
+        context = list(entity.context)
+        unit = _university_unit(entity, entities)
+        if unit and _fold_name(unit) not in listed:
+            # "Faculty of Medicine" names CUHK's faculty in a story that names CUHK
+            add(unit, Pattern("entity", entity.id, 1.0, unit, ambiguous=True))
+            context += entities[entity.parent].names if entity.parent else ()
+        if context:
+            context_words[entity.id] = tuple(_fold_name(w) for w in context if w.strip())
     for kind in ("ai", "hk"):
         for weight, terms in vocab[kind].items():
             for term in terms:

@@ -71,16 +71,16 @@ GATES = {"hybrid": "strong-ai", "learned": None}
 
 # -- data -------------------------------------------------------------------------------------------
 
-# Splits by file-name prefix. A blind split is read only when asked for by name (`--split blind7`), once,
-# at the end of a round. Once read it is no longer blind: blind … blind6 were read in earlier rounds and
-# became training data on 2026-11-26 (renamed `dev_read_blind*.jsonl`); blind7 replaced them.
+# Splits by file-name prefix. A blind split is read only when asked for by name (`--split blind8`), once,
+# at the end of a round. Once read it is no longer blind: blind … blind7 were read in earlier rounds and
+# became training data on 2026-11-26 (renamed `dev_read_blind*.jsonl`); blind8 replaced them.
 SPLIT_GLOBS = {
     "dev": ("dev.jsonl", "dev_*.jsonl"),
     "test": ("test.jsonl", "test_*.jsonl"),
     "test2": ("test2.jsonl", "test2_*.jsonl"),
     "heldout": ("test.jsonl", "test_*.jsonl", "test2.jsonl", "test2_*.jsonl"),
-    # filled on 2026-11-26 (fourth session) after every earlier blind split had been read
-    "blind7": ("blind7_*.jsonl",),
+    # filled on 2026-11-26 (fourth session) after blind7 had been read at the end of the session's first round
+    "blind8": ("blind8_*.jsonl",),
 }
 TRAINING_SPLIT = "dev"
 

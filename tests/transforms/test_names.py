@@ -303,6 +303,12 @@ PROGRAMMES = [
         "whether it will expand the Digital Education Centre of Excellence Scheme to encourage teacher teams",
         {"name": "Digital Education Centre of Excellence Scheme", "type": "programme", "count": 1},
     ),
+    # tagging web-wenweipo-ed595084 (dev_read_blind7_web_zh): a full name after a title, before 及 and the next name
+    (
+        "web-wenweipo-ed595084",
+        "香港專業及資深行政人員協會會長潘燊昌及香港新興科技教育協會",
+        {"name": "潘燊昌", "type": "person", "count": 1},
+    ),
     # tagging web-entelechyasia-08ac7b31: an English given name and a Chinese surname
     (
         "web-entelechyasia-08ac7b31",

@@ -136,6 +136,29 @@ def test_a_hong_kong_bodys_short_name_counts_in_a_story_set_in_hong_kong() -> No
     assert "hong-kong-police-force" not in {e["kb_id"] for e in tagger.tag("", elsewhere).entities}
 
 
+def test_units_products_and_companies_as_stories_name_them() -> None:
+    """A university's unit by its bare name in a story that names the university; a chip or robot by its
+    model without its maker; a Hong Kong company giving a story its Hong Kong angle. Real sentences of
+    dev items (the read blind7 split)."""
+    items = {item["id"]: item for item in load_split("dev")}
+    tagger = default_tagger()
+    unit = (
+        "Professor Simon YU from the Department of Imaging and Interventional Radiology, Faculty of Medicine"
+    )
+    assert unit in items["web-cuhk-950f1ec0"]["body"]
+    found = {
+        e["kb_id"] for e in tagger.tag("", f"The Chinese University of Hong Kong (CUHK). {unit}.").entities
+    }
+    assert {"cuhk-department-of-imaging", "cuhk-faculty-of-medicine"} <= found
+    assert "cuhk-faculty-of-medicine" not in {e["kb_id"] for e in tagger.tag("", unit).entities}
+    chips = "will eventually be powered by 1,700 Nvidia H200 graphics processing units (GPUs)"
+    assert chips in items["web-tech360-31496f89"]["body"]
+    mentions = {m for e in tagger.tag("", chips).entities for m in e["mentions"]}
+    assert {"Nvidia H200", "H200"} <= mentions
+    airline = tagger.tag("AI changing way Cathay Pacific flies", "The airline uses AI to plan its flights.")
+    assert airline.hk_score > 0
+
+
 def test_longest_match_wins() -> None:
     result = default_tagger().tag(
         "", "Alibaba Cloud opened a data centre in Hong Kong for artificial intelligence."
