@@ -304,9 +304,20 @@ _EN_COMPANY_BEFORE = re.compile(
 _EN_COMPANY_APPOSITION = re.compile(
     rf"\b({_LATIN_NAME}), an? (?:[\w-]+ ){{0,5}}(?:firm|company|start-?up|unicorn|developer|provider|maker|platform)\b"
 )
-_ZH_COMPANY_AFTER = re.compile(
-    rf"(?<![A-Za-z0-9])({_LATIN_RUN}) ?(?:創辦人|聯合創辦人|創始人|行政總裁|首席執行官|董事|公司|科技公司|集團|旗下)"
+# the words after a Latin-script name that say it is a company's (聯合創辦人 and 科技公司 end in another cue)
+_ZH_COMPANY_CUES = (
+    "創辦人",
+    "聯合創辦人",
+    "創始人",
+    "行政總裁",
+    "首席執行官",
+    "董事",
+    "公司",
+    "科技公司",
+    "集團",
+    "旗下",
 )
+_ZH_COMPANY_AFTER = re.compile(rf"(?<![A-Za-z0-9])({_LATIN_RUN}) ?(?:{'|'.join(_ZH_COMPANY_CUES)})")
 _ZH_COMPANY_BEFORE = re.compile(
     rf"(科企|初創企業|初創公司|初創|公司|企業|名叫|品牌|平台) ?({_LATIN_RUN})(?![A-Za-z0-9])"
 )
@@ -325,7 +336,6 @@ _EN_COMPANY_CUES = (
     "subsidiary",
     "spin",
 )
-_ZH_COMPANY_CUES = ("創辦人", "創始人", "行政總裁", "首席執行官", "董事", "公司", "集團", "旗下")
 _NOT_A_COMPANY = frozenset(
     {"The", "This", "That", "AI", "A", "An", "In", "It", "Its", "IPO", "Prof", "Dr", "Mr", "Ms"}
 )

@@ -888,11 +888,16 @@ def _mention(text: str) -> str:
     return text[4:] if text.startswith("the ") else text
 
 
-def _unclaimed_variants(entities: dict[str, KbEntity]) -> dict[str, str]:
+def _listed_forms(entities: dict[str, KbEntity]) -> set[str]:
+    """Every name and ambiguous alias the knowledge base lists, folded."""
+    return {_fold_name(n) for e in entities.values() for n in (*e.names, *e.ambiguous_aliases)}
+
+
+def _unclaimed_variants(entities: dict[str, KbEntity], listed: set[str] | None = None) -> dict[str, str]:
     """Each entity's derived name forms (`transforms.kb.name_variants`) that no other entity
-    claims: a form that is another entity's listed name, or a variant of two entities, is dropped,
-    so a derived form never takes a mention away from a listed one."""
-    listed = {_fold_name(n) for e in entities.values() for n in (*e.names, *e.ambiguous_aliases)}
+    claims: a form that is another entity's listed name (`listed`), or a variant of two entities, is
+    dropped, so a derived form never takes a mention away from a listed one."""
+    listed = _listed_forms(entities) if listed is None else listed
     owners: dict[str, set[str]] = defaultdict(set)
     surfaces: dict[str, str] = {}
     for entity in entities.values():
@@ -1121,9 +1126,9 @@ def _tables(entities: dict[str, KbEntity], vocab: dict[str, Any]) -> _Tables:
     for entity in entities.values():
         for name in entity.names:
             add(name, Pattern("entity", entity.id, 1.0, name))
-    for surface, entity_id in _unclaimed_variants(entities).items():
+    listed = _listed_forms(entities)
+    for surface, entity_id in _unclaimed_variants(entities, listed).items():
         add(surface, Pattern("entity", entity_id, 1.0, surface))
-    listed = {_fold_name(n) for e in entities.values() for n in (*e.names, *e.ambiguous_aliases)}
     for entity in entities.values():
         for alias in entity.ambiguous_aliases:
             add(alias, Pattern("entity", entity.id, 1.0, alias, ambiguous=True))
