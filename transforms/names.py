@@ -56,8 +56,11 @@ _EN_NOT_PERSON = re.compile(
     r"Territories|North|South|East|West|Chief|Executive|Personal|Data|Privacy|Legislative|Budget|Policy|"
     r"Magazine|Representative|Drug|Drugs|Pharmacy|Bank|Airlines|Airways)\b"
 )
-_EN_TITLE_WORDS = ("Mr", "Ms", "Dr", "Prof", "Secretary", "Chair")
-_EN_SAID_WORDS = (" said", " says", " told", " added", " noted", " explained", "according to ")
+# Cue words, as bytes: they are looked for in an article's Latin characters alone (`_latin`)
+_EN_TITLE_WORDS = (b"Mr", b"Ms", b"Dr", b"Prof", b"Secretary", b"Chair")
+_EN_SAID_WORDS = (b" said", b" says", b" told", b" added", b" noted", b" explained", b"according to ")
+# Every English name pattern holds a capitalised word; most Chinese articles hold none
+_CAPITALISED = re.compile(rb"[A-Z][a-z]")
 # "AI" is no suffix: "Generative AI", "Chinese AI", "Gen AI" are phrases, not bodies. Names may hold
 # "and", "of", "for" ("Research and Development Centre", "Institute of Technology").
 _EN_ORG = re.compile(
@@ -267,6 +270,7 @@ _ZH_PROGRAMME_ENDINGS = {
     "平臺": "product",
     "系統": "product",
 }
+_ZH_PROGRAMME_ENDING_WORDS = tuple(_ZH_PROGRAMME_ENDINGS)
 _ZH_NOT_PROGRAMME = re.compile(r"[的之：:，,、。？！]|[一二三四五六七八九十兩多各八大]{1,2}(?:個|項|大)")
 _EN_PROGRAMME = re.compile(
     r"\b((?:[A-Z][A-Za-z0-9.&'+-]*|of|and|for|on|in|to)(?: (?:[A-Z][A-Za-z0-9.&'+-]*|of|and|for|on|in|to)){0,7}"
@@ -277,15 +281,15 @@ _EN_PROGRAMME = re.compile(
 _EN_PROGRAMME_TYPES = {"Platform": "product", "System": "product", "Portal": "product", "App": "product"}
 _EN_PRODUCT_MIN_WORDS = {"System": 3, "Portal": 3, "App": 3}
 _EN_PROGRAMME_WORDS = (
-    "Scheme",
-    "Programme",
-    "Fund",
-    "Sandbox",
-    "Accelerator",
-    "Platform",
-    "System",
-    "Portal",
-    " App",
+    b"Scheme",
+    b"Programme",
+    b"Fund",
+    b"Sandbox",
+    b"Accelerator",
+    b"Platform",
+    b"System",
+    b"Portal",
+    b" App",
 )
 _EN_NOT_PROGRAMME = re.compile(
     r"^(?:The|This|That|Through|Under|With|Its|Our|Their|A|An|In|On|Of|And|For|To) "
@@ -323,18 +327,18 @@ _ZH_COMPANY_BEFORE = re.compile(
 )
 _ZH_PRODUCT_CUES = frozenset({"品牌", "平台"})
 _EN_COMPANY_CUES = (
-    "firm",
-    "compan",
-    "start",
-    "unicorn",
-    "developer",
-    "maker",
-    "provider",
-    "operator",
-    "platform",
-    "brand",
-    "subsidiary",
-    "spin",
+    b"firm",
+    b"compan",
+    b"start",
+    b"unicorn",
+    b"developer",
+    b"maker",
+    b"provider",
+    b"operator",
+    b"platform",
+    b"brand",
+    b"subsidiary",
+    b"spin",
 )
 _NOT_A_COMPANY = frozenset(
     {"The", "This", "That", "AI", "A", "An", "In", "It", "Its", "IPO", "Prof", "Dr", "Mr", "Ms"}
@@ -398,6 +402,12 @@ def find_candidates(
     """Person and organisation names found by pattern and absent from `known` (folded KB forms)."""
     known = known or set()
     text = f"{title}\n\n{body}"
+    # The cue checks read the article's ASCII characters alone: a few hundred bytes in a Chinese story
+    # rather than its whole text once per word (a cue in the text is in them; one found there only
+    # costs the pattern's search). English names need a capitalised word.
+    latin = text.encode("ascii", "ignore")
+    capitalised = _CAPITALISED.search(latin) is not None
+    chinese = not text.isascii()  # every Chinese pattern holds a Chinese character
     # each name with the offsets where it was found: one mention matched by two patterns
     # ("主席陳錦榮表示": the title and the verb pattern) counts once
     found: dict[tuple[str, str], set[int]] = {}
@@ -416,21 +426,21 @@ def find_candidates(
             keep(name, "person", start + len(run) - len(name))
 
     # cheap substring checks first: most articles have no English title or reporting verb at all
-    if any(word in text for word in _EN_TITLE_WORDS):
+    if capitalised and any(word in latin for word in _EN_TITLE_WORDS):
         for match in _EN_TITLED.finditer(text):
             keep_person(match.group(1), match.start(1))
-    if any(word in text for word in _EN_SAID_WORDS):
+    if capitalised and any(word in latin for word in _EN_SAID_WORDS):
         for match in _EN_SAID.finditer(text):
             group = 1 if match.group(1) else 2
             keep_person(match.group(group), match.start(group))
-    if "-" in text:
+    if capitalised and b"-" in latin:
         for match in _EN_HK_NAME.finditer(text):
             keep_person(match.group(1), match.start(1))
-    byline = _EN_BYLINE.match(body)
+    byline = _EN_BYLINE.match(body) if capitalised else None
     if byline:
         keep(byline.group(1), "person", len(title) + 2 + byline.start(1))
     # in the body only: a headline capitalises every word ("Hong Kong Establishes Board for ...")
-    for match in _EN_ORG.finditer(body) if organisations else ():
+    for match in _EN_ORG.finditer(body) if organisations and capitalised else ():
         if _EN_NAME_GOES_ON.match(body, match.end(1)):
             continue  # "Digital Education Centre" of "the Digital Education Centre of Excellence (CoE)"
         offset = match.start(1)
@@ -443,9 +453,13 @@ def find_candidates(
             ):
                 keep(name, organisation_type(name), len(title) + 2 + body.index(name, offset))
     zh_matches = (
-        _ZH_VERB.finditer(text),
-        _ZH_TITLE.finditer(text),
-        _ending_at(_ZH_TITLE_AFTER, _ZH_TITLE_AFTER_AT, text, back=4),
+        (
+            _ZH_VERB.finditer(text),
+            _ZH_TITLE.finditer(text),
+            _ending_at(_ZH_TITLE_AFTER, _ZH_TITLE_AFTER_AT, text, back=4),
+        )
+        if chinese
+        else ((), (), ())
     )
     for regex, matches in zip((_ZH_VERB, _ZH_TITLE, _ZH_TITLE_AFTER), zh_matches, strict=True):
         for match in matches:
@@ -493,12 +507,12 @@ def find_candidates(
         name, start = match.group(1), match.start(1)
         if not (start and _HAN.match(text[start - 1])) and not (_is_a_word(name) or _ZH_ADDRESS.match(name)):
             keep(name, "person", start)
-    for match in _EN_GIVEN_SURNAME.finditer(text):
+    for match in _EN_GIVEN_SURNAME.finditer(text) if capitalised else ():
         if match.start() and text[match.start() - 1].isalnum():
             continue
         if match.group(1) not in _NOT_A_GIVEN_NAME and not _EN_NOT_PERSON.search(match.group(0)):
             keep(match.group(0), "person", match.start())
-    for match in _EN_GIVEN_ANY.finditer(text):
+    for match in _EN_GIVEN_ANY.finditer(text) if capitalised else ():
         given, surname = match.group(1), match.group(2)
         if (
             given in _GIVEN_NAMES
@@ -510,12 +524,14 @@ def find_candidates(
     if "「" in text:
         for match in _ZH_QUOTED.finditer(text):
             name = match.group(1)
+            if not name.endswith(_ZH_PROGRAMME_ENDING_WORDS):
+                continue
             kind = next((k for end, k in _ZH_PROGRAMME_ENDINGS.items() if name.endswith(end)), None)
             if kind and not _ZH_NOT_PROGRAMME.search(name):
                 keep(name, kind, match.start(1))
     # English names in the body only: a headline capitalises every word ("HKMA and Cyberport Launch
     # GenAI Sandbox")
-    has_programme_word = any(word in body for word in _EN_PROGRAMME_WORDS)
+    has_programme_word = capitalised and any(word in latin for word in _EN_PROGRAMME_WORDS)
     for match in _EN_PROGRAMME.finditer(body) if has_programme_word else ():
         name = match.group(1)
         while _EN_NOT_PROGRAMME.match(name):  # "Through the GenA.I. Sandbox": drop each leading word
@@ -533,24 +549,26 @@ def find_candidates(
     if organisations:
         # cheap substring checks first, as above: each pattern is tried only where its cue can be
         cued = (
-            (_EN_COMPANY_BEFORE, any(word in text for word in _EN_COMPANY_CUES)),
-            (_EN_COMPANY_APPOSITION, ", a" in text),
-            (_ZH_COMPANY_AFTER, any(word in text for word in _ZH_COMPANY_CUES)),
+            (_EN_COMPANY_BEFORE, any(word in latin for word in _EN_COMPANY_CUES)),
+            (_EN_COMPANY_APPOSITION, b", a" in latin),
+            (_ZH_COMPANY_AFTER, chinese and any(word in text for word in _ZH_COMPANY_CUES)),
         )
         for regex in (regex for regex, present in cued if present):
             for match in regex.finditer(text):
                 for name in _company_names(match.group(1)):
                     keep(name, "company", text.index(name, match.start(1)))
-        for match in _ZH_COMPANY_BEFORE.finditer(text):
+        for match in _ZH_COMPANY_BEFORE.finditer(text) if chinese else ():
             kind = "product" if match.group(1) in _ZH_PRODUCT_CUES else "company"
             for name in _company_names(match.group(2)):
                 keep(name, kind, text.index(name, match.start(2)))
-    for match in _ZH_ORG.finditer(text) if organisations else ():
+    for match in _ZH_ORG.finditer(text) if organisations and chinese else ():
         # the name starts after the last preposition or conjunction of the run ("用地由…有限公司")
         name = _ZH_BEFORE_ORG.split(match.group(1))[-1]
         if len(name) >= 4 and not _ZH_NOT_ORG.search(name):
             keep(name, organisation_type(name), match.end(1) - len(name))
-    ranked = sorted(_without_fragments(found).items(), key=lambda kv: -len(kv[1]))[:limit]
+    if len(found) > 1:
+        found = _without_fragments(found)
+    ranked = sorted(found.items(), key=lambda kv: -len(kv[1]))[:limit]
     return [{"name": name, "type": kind, "count": len(starts)} for (name, kind), starts in ranked]
 
 
