@@ -1165,7 +1165,14 @@ def _tables(entities: dict[str, KbEntity], vocab: dict[str, Any]) -> _Tables:
         context_words=context_words,
         hk_local={entity_id: entity.hk_local for entity_id, entity in entities.items()},
         gate=gate.pattern if gate else None,
-        known_surface_forms={_fold_name(n) for e in entities.values() for n in e.names},
+        # each name folded as the KB's keys are and as article text is (the gate skips OpenCC's phrase
+        # conversions on text without Simplified characters: 梁子穎 stays, where the KB key is 樑子穎)
+        known_surface_forms={
+            form
+            for e in entities.values()
+            for n in e.names
+            for form in (_fold_name(n), fold(n, gate or _NEVER))
+        },
     )
 
 

@@ -411,6 +411,22 @@ def test_byline_and_unknown_officials_become_candidate_people() -> None:
     assert {"name": "郭家駿", "type": "person", "kb_id": None, "mentions": ["郭家駿"]} in output["entities"]
 
 
+def test_a_known_name_that_opencc_phrases_change_is_not_a_new_name() -> None:
+    """OpenCC converts the phrase 梁子 to 樑子 even in Traditional text, so the knowledge base's key
+    for the legislator 梁子穎 is 樑子穎; article text without Simplified characters is not converted.
+    The name finder must still know 梁子穎 (dev gia-P2026012200306, a GIA release of 2026-01-22)."""
+    line = next(
+        line
+        for line in (DATA / "tagging" / "dev_pool_en.jsonl").read_text(encoding="utf-8").splitlines()
+        if '"gia-P2026012200306"' in line
+    )
+    item = json.loads(line)
+    assert "梁子穎議員" in item["body"]
+    output = default_tagger().tag(item["title"], item["body"]).as_output()
+    assert "legco-leung-tsz-wing" in {e["kb_id"] for e in output["entities"]}
+    assert "梁子穎" not in {e["name"] for e in output["entities"] if e["kb_id"] is None}
+
+
 def test_ai_density_is_measured_in_chinese_character_equivalents() -> None:
     """English needs about three characters for one Chinese character: a rule of "strong AI words per
     1,000 characters" must not hold English stories to a stricter standard than Chinese ones."""
