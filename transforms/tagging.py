@@ -420,7 +420,7 @@ class Tagger:
         else:
             return in_order
         chosen: list[Match] = []
-        size = max(m.end for m in matches)
+        size = max(map(_END, matches))
         taken = {"title": bytearray(size), "body": bytearray(size)}
         for match in sorted(matches, key=_longest_key):
             start, end = match.start, match.end
@@ -828,6 +828,9 @@ _VERSION_TAIL = re.compile(
 _ZH_NAME_TAIL = re.compile(
     r"(?:香港|中國|亞洲|集團|控股|國際|科技|新聞台|新聞臺|（香港）|\(香港\)|有限公司|公司)+"
 )
+# the characters the tails can start with (an empty slice, at the end of a text, is "in" any string)
+_EN_TAIL_STARTS = " ("
+_ZH_TAIL_STARTS = "香中亞集控國科新（(有公"
 
 
 # Words of a stock-market report (folded): a story with two of them lists companies by stock name.
@@ -863,9 +866,12 @@ def _mentions(article: _Article, hits: list[Match], entity_type: str) -> list[st
         forms.append(surface)
         if entity_type != "person":
             text = article.text(hit.field)
-            tail = (_EN_NAME_TAIL if hit.text[-1:].isascii() else _ZH_NAME_TAIL).match(text, hit.end)
-            if tail:
-                forms.append(surface + tail.group())
+            latin = hit.text[-1:].isascii()
+            # (a tail starts with a space, a bracket or one of a few characters: most names have none)
+            if text[hit.end : hit.end + 1] in (_EN_TAIL_STARTS if latin else _ZH_TAIL_STARTS):
+                tail = (_EN_NAME_TAIL if latin else _ZH_NAME_TAIL).match(text, hit.end)
+                if tail:
+                    forms.append(surface + tail.group())
             if entity_type == "product" and hit.text[-1:].isascii():
                 version = _VERSION_TAIL.match(text, hit.end)
                 if version:
@@ -1223,6 +1229,7 @@ def _mtime(path: Path) -> float:
 _ONES = b"\x01" * 64
 _BODY_ORDER = 1 << 40  # body offsets sort after every title offset
 _ORDER = attrgetter("order")
+_END = attrgetter("end")
 
 
 def _longest_key(match: Match) -> tuple[int, str, int]:

@@ -17,12 +17,13 @@ from typing import Literal, Protocol
 
 import opencc
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TAGS = re.compile(r"<[^>]{0,500}>")
 _LOOKS_HTML = re.compile(
     r"</?(?:p|br|div|span|a|b|i|em|strong|img|li|ul|h\d|font|section)\b[^>]*>", re.IGNORECASE
 )
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+_NARROW_SPACES = re.compile(r"[ \t\u00a0]+")
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2060\ufeff]")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -72,12 +73,14 @@ def clean_text(text: str | None, *, keep_wide_spaces: bool = False) -> str:
         if stripped == value:
             break
         value = stripped
-    value = _CONTROL.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
-    value = re.sub("[\u200b\u2060\ufeff]", "", value)  # zero-width spaces and stray byte-order marks
-    spaces = re.compile(r"[ \t\u00a0]+") if keep_wide_spaces else _SPACES
-    lines = [line.strip(" ") for line in spaces.sub(" ", value).split("\n")]  # spaces never span lines
-    if not keep_wide_spaces:
-        lines = [line.strip() for line in lines]
+    # control characters, zero-width spaces and stray byte-order marks go in one pass
+    value = _INVISIBLE.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
+    spaces = _NARROW_SPACES if keep_wide_spaces else _SPACES
+    value = spaces.sub(" ", value)  # spaces never span lines
+    if keep_wide_spaces:
+        lines = [line.strip(" ") for line in value.split("\n")]
+    else:
+        lines = [line.strip() for line in value.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
