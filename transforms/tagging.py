@@ -173,7 +173,7 @@ class _Article:
     folded_title: str
     folded_body: str
     matches: dict[str, list[Match]] = field(default_factory=dict)
-    body_length: float = 0.0  # in Chinese-character equivalents (`_text_length`)
+    body_length: float = 0.0  # in Chinese-character equivalents (`_text_length`); measured only with AI words
 
     def text(self, field_name: str) -> str:
         return self.title if field_name == "title" else self.body
@@ -607,7 +607,6 @@ class Tagger:
         clean_t = clean_title(title or "")
         clean_b = clean_text(body or "")[:MAX_CHARS]
         article = _Article(clean_t, clean_b, self._fold(clean_t), self._fold(clean_b))
-        article.body_length = _text_length(clean_b)
         matches = self._matches("title", clean_t, article.folded_title) + self._matches(
             "body", clean_b, article.folded_body
         )
@@ -634,7 +633,7 @@ class Tagger:
             if self.hk_local[entity_id]:
                 weight = 1.0 if entity.type == "person" else 1.5
                 tagged.hk_weight += weight + (0.5 if any(h.field == "title" for h in hits) else 0.0)
-            if self._only_in_job_titles(article, entity, hits):
+            if entity.type == "government-body" and self._only_in_job_titles(article, entity, hits):
                 continue
             tagged.found.append(
                 {
@@ -687,6 +686,8 @@ class Tagger:
             m.pattern.weight * (2 if m.field == "title" else 1) * (0.5 if id(m) in listed else 1.0)
             for m in hits
         )
+        if hits:  # without AI words the length changes nothing (no weight against any weight needed)
+            article.body_length = _text_length(article.body)
         long_text_penalty = article.body_length / 3000.0
         strong = [m for m in hits if m.pattern.weight >= 2 and id(m) not in listed]
         return _AiTopic(
@@ -703,6 +704,8 @@ class Tagger:
         Supporting words never make a story about AI: it needs a decisive term, two different strong
         ones (robot + algorithm, say) or one strong word used again and again, and these must stand
         where a story states its subject. A single mention deep in the body is a passing mention."""
+        if not strong:  # (most articles: nothing below can hold without a strong word)
+            return False
         body = article.body
         in_title = any(m.field == "title" for m in strong)
         # The lead sentence states what a news story is about, like its headline.
@@ -859,13 +862,15 @@ def _mentions(article: _Article, hits: list[Match], entity_type: str) -> list[st
     body, also with what follows its name in the text as part of it (its market or legal form)."""
     forms: list[str] = []
     for hit in hits:
-        surface = _mention(hit.text)
-        if surface.startswith("The "):
+        surface = hit.text
+        if surface[:4] == "the ":  # `_mention`, inline: this loop runs for every entity hit
+            surface = surface[4:]
+        if surface[:4] == "The ":
             forms.append(surface)
             surface = surface[4:]
         forms.append(surface)
         if entity_type != "person":
-            text = article.text(hit.field)
+            text = article.title if hit.field == "title" else article.body
             latin = hit.text[-1:].isascii()
             # (a tail starts with a space, a bracket or one of a few characters: most names have none)
             if text[hit.end : hit.end + 1] in (_EN_TAIL_STARTS if latin else _ZH_TAIL_STARTS):
@@ -1032,12 +1037,15 @@ def _enumerated(text: str, start: int, end: int) -> bool:
 def _lead_end(body: str, limit: int = 300) -> int:
     """End of the lead: the first sentence of the first non-empty line (bylines are short lines)."""
     offset = 0
-    for line in body.split("\n"):
+    while True:  # line by line from the start, without splitting the whole body
+        newline = body.find("\n", offset)
+        line = body[offset:] if newline < 0 else body[offset:newline]
         if len(line.strip()) >= 40:
             found = _SENTENCE_END.search(line)
             return offset + min(found.end() if found else len(line), limit)
-        offset += len(line) + 1
-    return min(len(body), limit)
+        if newline < 0:
+            return min(len(body), limit)
+        offset = newline + 1
 
 
 class _SentenceIndex:
