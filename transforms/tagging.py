@@ -303,6 +303,7 @@ class Tagger:
     and theme carries evidence: the rules' words for it, or else the n-grams that drove the model."""
 
     AI_THRESHOLD = 3.0
+    CROSSING_WORDS_WIN = True  # a Chinese name read across a vocabulary word's boundary is dropped
     HK_THRESHOLD = 2.0
     TAG_THRESHOLD = 2.0
     MIN_AI_DENSITY = 1.5
@@ -614,6 +615,12 @@ class Tagger:
         for match in matches:
             by_kind[match.pattern.kind].append(match)
         article.matches = {kind: self._longest_first(found) for kind, found in by_kind.items()}
+        if self.CROSSING_WORDS_WIN and not (article.body.isascii() and article.title.isascii()):
+            article.matches["entity"] = _not_crossing_words(article.matches)
+        if "://" in clean_b or "www." in clean_b:
+            article.matches["entity"] = [
+                m for m in article.matches["entity"] if not _in_web_address(article, m)
+            ]
         return article
 
     def _tag_entities(self, article: _Article) -> _Entities:
@@ -633,7 +640,7 @@ class Tagger:
             if self.hk_local[entity_id]:
                 weight = 1.0 if entity.type == "person" else 1.5
                 tagged.hk_weight += weight + (0.5 if any(h.field == "title" for h in hits) else 0.0)
-            if entity.type == "government-body" and self._only_in_job_titles(article, entity, hits):
+            if entity.type != "person" and self._only_in_other_names(article, entity, hits):
                 continue
             tagged.found.append(
                 {
@@ -653,22 +660,28 @@ class Tagger:
         # a Hong Kong body's short Chinese name (警方, 海關) in a story set in Hong Kong: local news names
         # its districts and places (觀塘, 元朗, 全港) rather than the city. (A Latin letter pair such as
         # "HA" is too often something else.)
+        entity_type = self.entities[entity_id].type
         if (
             self.hk_local[entity_id]
+            and entity_type != "company"  # (a company's short name is a word more often: 長和)
             and not any(h.text.isascii() for h in hits)
             and any(m.pattern.weight >= 2 for m in article.matches["hk"])
         ):
             return True
         # a market report names companies by their short stock names (友邦、滙控和港交所升近2%)
-        return self.entities[entity_id].type == "company" and _is_market_report(article)
+        return entity_type == "company" and _is_market_report(article)
 
-    def _only_in_job_titles(self, article: _Article, entity: KbEntity, hits: list[Match]) -> bool:
-        """A body named only inside a job title (創新科技及工業局局長孫東) is the person's title,
-        not a mention of the body (it still gives the story its Hong Kong angle)."""
-        return (
-            self.JOB_TITLE_RULE
-            and entity.type == "government-body"
-            and all(_job_title_follows(article.text(h.field), h.end) for h in hits)
+    def _only_in_other_names(self, article: _Article, entity: KbEntity, hits: list[Match]) -> bool:
+        """A body named only inside a job title (創新科技及工業局局長孫東: the person's title) or inside
+        an event's name (立法會選舉, "HSBC Global Investment Summit") is not a mention of the body (it
+        still gives the story its Hong Kong angle). People are named wherever they are."""
+        if not self.JOB_TITLE_RULE or entity.type == "person":
+            return False
+        titles = entity.type == "government-body"
+        return all(
+            (titles and _job_title_follows(article.text(h.field), h.end))
+            or _event_follows(article.text(h.field), h.end)
+            for h in hits
         )
 
     def _ai_topic(self, article: _Article) -> _AiTopic:
@@ -851,6 +864,49 @@ _MARKET_WORDS = (
 )
 
 
+_TOKEN_START = re.compile(r"[^\s\"'<>()（）「」]*$")
+
+
+def _in_web_address(article: _Article, match: Match) -> bool:
+    """Is the match part of a web address ("https://www.youtube.com/embed/…")? A site's name in a
+    link is not the story naming the company."""
+    text = article.title if match.field == "title" else article.body
+    if not match.start or text[match.start - 1] not in "./":
+        return False
+    token = _TOKEN_START.search(text, max(0, match.start - 200), match.start)
+    before = token.group() if token else ""
+    return "://" in before or before.startswith("www.")
+
+
+def _not_crossing_words(matches: dict[str, list[Match]]) -> list[Match]:
+    """The entity matches without the Chinese ones that cut across a vocabulary word: 北大 (Peking
+    University) in 北大嶼山, 港大 in 香港大部分 or 全港大專生, 人行 in 機械人行樓梯, 長和 in 副局長和.
+    Chinese is written without spaces, and a short name read across a word boundary is a false match
+    where the word read with its neighbours is the text's own (a word inside the name, or the name
+    inside a word, is no conflict)."""
+    entities = matches["entity"]
+    words = [m for kind in ("hk", "elsewhere", "ai") for m in matches[kind] if not m.text.isascii()]
+    if not words or not entities:
+        return entities
+    starts: dict[tuple[str, int], int] = {}  # (field, start) → the furthest end of a word starting there
+    ends: dict[tuple[str, int], int] = {}  # (field, end) → the earliest start of a word ending there
+    for word in words:
+        key = (word.field, word.start)
+        starts[key] = max(starts.get(key, 0), word.end)
+        key = (word.field, word.end)
+        ends[key] = min(ends.get(key, word.start), word.start)
+    kept: list[Match] = []
+    for match in entities:
+        field, start, end = match.field, match.start, match.end
+        if not match.text.isascii() and any(
+            ends.get((field, inside), start) < start or starts.get((field, inside), end) > end
+            for inside in range(start + 1, end)
+        ):
+            continue
+        kept.append(match)
+    return kept
+
+
 def _is_market_report(article: _Article) -> bool:
     title, body = article.folded_title, article.folded_body
     return sum(1 for word in _MARKET_WORDS if word in title or word in body) >= 2
@@ -951,8 +1007,32 @@ def _fold_term(term: str) -> str:
     return fold(term)
 
 
+# What makes a body's name part of an event's: an election (立法會選舉, "Legislative Council (LegCo)
+# General Election"), or capitalised words ending in an event word ("University of Hong Kong Spring
+# Career Fair"). Chinese event words count only right after the name: words in between are too often
+# the sentence going on (港大今日舉行論壇).
+_EVENT_AFTER = re.compile(
+    r"(?:換屆)?選舉|補選|就業博覽會|博覽會|論壇|峰會|研討會|頒獎典禮|頒獎禮"
+    r"|\)?(?: \([A-Za-z]{2,10}\))?(?: [A-Z][\w'&-]*){0,4} (?:[Ee]lections?|[Bb]y-[Ee]lections?|Summit|Forum|"
+    r"Fair|Expo|Conference|Awards?|Gala|Festival)\b"
+)
+_EVENT_STARTS = "換選補就博論峰研頒) "
+
+
+def _event_follows(text: str, offset: int) -> bool:
+    """Does an event's name go on from `offset` (the end of a body's name)?"""
+    return text[offset : offset + 1] in _EVENT_STARTS and _EVENT_AFTER.match(text, offset) is not None
+
+
+# A body's short name in brackets between its name and a job title: 創新科技及工業局（創科局）局長
+_BRACKETED_SHORT_NAME = re.compile(r"[（(][^（）()\n]{1,10}[）)]|[）)]")
+
+
 def _job_title_follows(text: str, offset: int) -> bool:
-    """Does a job title start at `offset`, in any script (局長, 局长) or width?"""
+    """Does a job title start at `offset` (after the body's bracketed short name, if any), in any
+    script (局長, 局长) or width?"""
+    if text[offset : offset + 1] in "（()）" and (bracket := _BRACKETED_SHORT_NAME.match(text, offset)):
+        offset = bracket.end()
     return _starts_with_job_title(text[offset : offset + _LONGEST_JOB_TITLE])
 
 

@@ -524,3 +524,49 @@ def test_mentions_are_quoted_as_the_text_names_the_body() -> None:
     assert sentence in items["rthk-zh-1830504"]["body"]
     found = {e["kb_id"]: e["mentions"] for e in tagger.tag("", sentence).entities}
     assert found == {"donald-trump": ["特朗普"]}
+
+
+def _dev_item(item_id: str) -> dict:
+    """One real item of any development file (provenance in each item's `source`)."""
+    return next(item for item in load_split("dev") if item["id"] == item_id)
+
+
+def _kb_ids(item: dict) -> set[str]:
+    return {e["kb_id"] for e in default_tagger().tag(item["title"], item["body"]).entities}
+
+
+def test_a_chinese_name_read_across_a_word_is_not_named() -> None:
+    """Chinese has no spaces: 北大 (Peking University) in 北大嶼山, 港大 in 香港大部分人, 長和 in 家長和學生
+    are the text's words read across their boundaries."""
+    lantau = _dev_item("web-am730-a50778df")  # 先在北大嶼山展開測試
+    assert "北大嶼山" in lantau["body"] and "peking-university" not in _kb_ids(lantau)
+    most = _dev_item("hkcnews-40268")  # 香港大部分人都有手機
+    assert "香港大部分" in most["body"] and "hku" not in _kb_ids(most)
+    parents = _dev_item("hkcnews-24571")  # 家長和學生都沒有反對意見
+    assert "家長和學生" in parents["body"] and "ck-hutchison" not in _kb_ids(parents)
+    # the names themselves still count
+    output = default_tagger().tag("港大與長和合作", "港大與長江和記實業（長和）今日宣布合作。")
+    assert {"hku", "ck-hutchison"} <= {e["kb_id"] for e in output.entities}
+
+
+def test_a_body_named_only_in_an_event_or_a_job_title_is_not_named() -> None:
+    """The guide: a body named only inside an event's name (立法會選舉) or a job title, its bracketed
+    short name between (創新科技及工業局（創科局）局長), is not labelled."""
+    election = _dev_item("rthk-zh-1831646")  # 呼籲各界於12月7日立法會選舉中投票
+    assert "立法會選舉" in election["body"] and "legco" not in _kb_ids(election)
+    bureau = _dev_item("web-yahoo-b4c82a31")
+    assert "創新科技及工業局（創科局）局長" in bureau["body"] and "itib" not in _kb_ids(bureau)
+    text = "The Legislative Council passed the bill. Voters will elect the Legislative Council election candidates."
+    assert "legco" in {e["kb_id"] for e in default_tagger().tag("LegCo", text).entities}
+
+
+def test_a_name_inside_a_web_address_is_not_named() -> None:
+    item = _dev_item("hkcnews-5919")  # an embedded video: https://www.youtube.com/embed/…
+    assert "www.youtube.com/embed" in item["body"] and "youtube" not in _kb_ids(item)
+    assert "youtube" in {e["kb_id"] for e in default_tagger().tag("", "YouTube said on Monday.").entities}
+
+
+def test_generic_words_are_no_name_variant_in_either_script() -> None:
+    """国际数据 (the Simplified name of IDC without 公司) is a phrase, as 國際數據 is."""
+    idc = load_entities()["idc"]
+    assert not {"國際數據", "国际数据"} & set(name_variants(idc))

@@ -118,11 +118,17 @@ _ZH_COMPANY_SUFFIX = ("有限公司", "公司")
 
 # A Chinese form made only of words that name a kind of body, not one body: 香港航空公司 without its city is
 # "airline", 國際數據公司 without its legal form is "international data", 香港人工智能實驗室 "AI lab".
-_GENERIC_ZH_NAME = re.compile(
-    "^(?:航空|公司|國際|數據|人工智能|實驗室|研究|中心|科技|電視|電台|大學|銀行|保險|證券|協會|基金|集團|控股|投資|"
+_GENERIC_ZH_WORDS = (
+    "航空|公司|國際|數據|人工智能|實驗室|研究|中心|科技|電視|電台|大學|銀行|保險|證券|協會|基金|集團|控股|投資|"
     "發展|管理|服務|創新|數碼|醫院|學院|物流|電訊|網絡|資訊|金融|商會|總會|學會|有限|工程|顧問|地產|能源|電力|電子|"
-    "通訊|媒體|傳媒|新聞|出版|教育|醫療|健康|生物|製藥|交易所|交易|結算|資本|財務|信託)+$"
+    "通訊|媒體|傳媒|新聞|出版|教育|醫療|健康|生物|製藥|交易所|交易|結算|資本|財務|信託"
 )
+# the same words in Simplified script, for the variants of a `zh_hans` name (国际数据公司 → 国际数据)
+_GENERIC_ZH_WORDS_HANS = (
+    "国际|数据|实验室|电视|电台|大学|银行|保险|证券|协会|集团|投资|发展|服务|创新|数码|医院|学院|电讯|网络|"
+    "资讯|商会|总会|学会|工程|顾问|电力|电子|通讯|传媒|新闻|医疗|制药|交易所|结算|资本|财务|信托"
+)
+_GENERIC_ZH_NAME = re.compile(f"^(?:{_GENERIC_ZH_WORDS}|{_GENERIC_ZH_WORDS_HANS})+$")
 
 
 def name_variants(entity: KbEntity) -> tuple[str, ...]:
