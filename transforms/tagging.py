@@ -616,7 +616,7 @@ class Tagger:
             by_kind[match.pattern.kind].append(match)
         article.matches = {kind: self._longest_first(found) for kind, found in by_kind.items()}
         if self.CROSSING_WORDS_WIN and not (article.body.isascii() and article.title.isascii()):
-            article.matches["entity"] = _not_crossing_words(article.matches)
+            article.matches["entity"] = _not_crossing_words(article)
         if "://" in clean_b or "www." in clean_b:
             article.matches["entity"] = [
                 m for m in article.matches["entity"] if not _in_web_address(article, m)
@@ -678,11 +678,11 @@ class Tagger:
         if not self.JOB_TITLE_RULE or entity.type == "person":
             return False
         titles = entity.type == "government-body"
-        return all(
-            (titles and _job_title_follows(article.text(h.field), h.end))
-            or _event_follows(article.text(h.field), h.end)
-            for h in hits
-        )
+        for hit in hits:  # (most entities' first hit is followed by neither: the loop ends there)
+            text = article.title if hit.field == "title" else article.body
+            if not (titles and _job_title_follows(text, hit.end) or _event_follows(text, hit.end)):
+                return False
+        return True
 
     def _ai_topic(self, article: _Article) -> _AiTopic:
         """How much AI vocabulary the article holds (title words count double) against what its
@@ -878,33 +878,36 @@ def _in_web_address(article: _Article, match: Match) -> bool:
     return "://" in before or before.startswith("www.")
 
 
-def _not_crossing_words(matches: dict[str, list[Match]]) -> list[Match]:
+def _not_crossing_words(article: _Article) -> list[Match]:
     """The entity matches without the Chinese ones that cut across a vocabulary word: 北大 (Peking
     University) in 北大嶼山, 港大 in 香港大部分 or 全港大專生, 人行 in 機械人行樓梯, 長和 in 副局長和.
     Chinese is written without spaces, and a short name read across a word boundary is a false match
     where the word read with its neighbours is the text's own (a word inside the name, or the name
     inside a word, is no conflict)."""
+    matches = article.matches
     entities = matches["entity"]
     words = [m for kind in ("hk", "elsewhere", "ai") for m in matches[kind] if not m.text.isascii()]
     if not words or not entities:
         return entities
-    starts: dict[tuple[str, int], int] = {}  # (field, start) → the furthest end of a word starting there
-    ends: dict[tuple[str, int], int] = {}  # (field, end) → the earliest start of a word ending there
+    # a crossing word has the match's start or end strictly inside it: positions strictly inside a
+    # word are marked first, and only a match that starts or ends on a mark is compared with the words
+    inside = {"title": bytearray(len(article.title) + 1), "body": bytearray(len(article.body) + 1)}
     for word in words:
-        key = (word.field, word.start)
-        starts[key] = max(starts.get(key, 0), word.end)
-        key = (word.field, word.end)
-        ends[key] = min(ends.get(key, word.start), word.start)
+        inside[word.field][word.start + 1 : word.end] = b"\x01" * (word.end - word.start - 1)
     kept: list[Match] = []
     for match in entities:
-        field, start, end = match.field, match.start, match.end
-        if not match.text.isascii() and any(
-            ends.get((field, inside), start) < start or starts.get((field, inside), end) > end
-            for inside in range(start + 1, end)
-        ):
+        marks = inside[match.field]
+        if (marks[match.start] or marks[match.end]) and not match.text.isascii() and _crosses(match, words):
             continue
         kept.append(match)
     return kept
+
+
+def _crosses(match: Match, words: list[Match]) -> bool:
+    start, end, field = match.start, match.end, match.field
+    return any(
+        w.field == field and (w.start < start < w.end < end or start < w.start < end < w.end) for w in words
+    )
 
 
 def _is_market_report(article: _Article) -> bool:
