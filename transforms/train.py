@@ -81,6 +81,8 @@ SPLIT_GLOBS = {
     "heldout": ("test.jsonl", "test_*.jsonl", "test2.jsonl", "test2_*.jsonl"),
     # filled on 2026-11-26 (fourth session) after blind7 had been read at the end of the session's first round
     "blind8": ("blind8_*.jsonl",),
+    # 2026-11-26 (fifth session): 50 RTHK items of November 2025, none relevant; read once, at the end
+    "blind9": ("blind9_*.jsonl",),
 }
 TRAINING_SPLIT = "dev"
 
