@@ -922,7 +922,10 @@ def _mentions(article: _Article, hits: list[Match], entity_type: str) -> list[st
     forms: list[str] = []
     for hit in hits:
         surface = hit.text
-        if surface[:4] == "the ":  # `_mention`, inline: this loop runs for every entity hit
+        # "the University of Hong Kong" in running text names the University of Hong Kong (a KB form
+        # "The University of Hong Kong" matches it case-insensitively); a capitalised "The" may be part
+        # of the name as written, so that form is kept as well
+        if surface[:4] == "the ":
             surface = surface[4:]
         if surface[:4] == "The ":
             forms.append(surface)
@@ -949,13 +952,6 @@ def _mentions(article: _Article, hits: list[Match], entity_type: str) -> list[st
             if hit.start >= len(prefix) and text.startswith(prefix, hit.start - len(prefix)):
                 forms.append(prefix + surface)
     return list(dict.fromkeys(forms))
-
-
-def _mention(text: str) -> str:
-    """The name as a reader would quote it: "the University of Hong Kong" in running text names the
-    University of Hong Kong (a KB form "The University of Hong Kong" matches it case-insensitively);
-    a capitalised "The" is kept, since it may be part of the name as written."""
-    return text[4:] if text.startswith("the ") else text
 
 
 def _listed_forms(entities: dict[str, KbEntity]) -> set[str]:
