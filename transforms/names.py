@@ -61,7 +61,7 @@ _EN_NOT_PERSON = re.compile(
     r"Territories|North|South|East|West|Chief|Executive|Personal|Data|Privacy|Legislative|Budget|Policy|"
     r"Magazine|Representative|Drug|Drugs|Pharmacy|Bank|Airlines|Airways)\b"
 )
-# Cue words, as bytes: they are looked for in an article's Latin characters alone (`_latin`)
+# Cue words, as bytes: `find_candidates` looks for them in the article's ASCII characters alone
 _EN_TITLE_WORDS = (b"Mr", b"Ms", b"Dr", b"Prof", b"Secretary", b"Chair")
 _EN_SAID_WORDS = (b" said", b" says", b" told", b" added", b" noted", b" explained", b"according to ")
 # Every English name pattern holds a capitalised word; most Chinese articles hold none

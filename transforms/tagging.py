@@ -310,7 +310,7 @@ class Tagger:
     TITLE_AI_ALONE = True
     LISTS_COUNT_LESS = True
     REPEATS_COUNT = True
-    JOB_TITLE_RULE = True
+    INSIDE_OTHER_NAMES_RULE = True  # a body named only inside a job title or an event's name
     LEAD_COUNTS = True
 
     def __init__(
@@ -640,7 +640,7 @@ class Tagger:
             if self.hk_local[entity_id]:
                 weight = 1.0 if entity.type == "person" else 1.5
                 tagged.hk_weight += weight + (0.5 if any(h.field == "title" for h in hits) else 0.0)
-            if entity.type != "person" and self._only_in_other_names(article, entity, hits):
+            if self._only_in_other_names(article, entity, hits):
                 continue
             tagged.found.append(
                 {
@@ -675,7 +675,7 @@ class Tagger:
         """A body named only inside a job title (創新科技及工業局局長孫東: the person's title) or inside
         an event's name (立法會選舉, "HSBC Global Investment Summit") is not a mention of the body (it
         still gives the story its Hong Kong angle). People are named wherever they are."""
-        if not self.JOB_TITLE_RULE or entity.type == "person":
+        if not self.INSIDE_OTHER_NAMES_RULE or entity.type == "person":
             return False
         titles = entity.type == "government-body"
         for hit in hits:  # (most entities' first hit is followed by neither: the loop ends there)
@@ -870,7 +870,7 @@ _TOKEN_START = re.compile(r"[^\s\"'<>()（）「」]*$")
 def _in_web_address(article: _Article, match: Match) -> bool:
     """Is the match part of a web address ("https://www.youtube.com/embed/…")? A site's name in a
     link is not the story naming the company."""
-    text = article.title if match.field == "title" else article.body
+    text = article.text(match.field)
     if not match.start or text[match.start - 1] not in "./":
         return False
     token = _TOKEN_START.search(text, max(0, match.start - 200), match.start)
@@ -904,6 +904,7 @@ def _not_crossing_words(article: _Article) -> list[Match]:
 
 
 def _crosses(match: Match, words: list[Match]) -> bool:
+    """Does a word start before the match and end inside it, or start inside it and end after it?"""
     start, end, field = match.start, match.end, match.field
     return any(
         w.field == field and (w.start < start < w.end < end or start < w.start < end < w.end) for w in words
