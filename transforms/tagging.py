@@ -79,6 +79,9 @@ _JOB_TITLES = (
 )
 log = logging.getLogger(__name__)
 MAX_CHARS = 200_000  # longer bodies are cut: tags come from the first 200k characters
+# The weight of an AI company's or AI product's name as AI vocabulary (vocab.yaml, `ai_entities`): strong,
+# as "AI" and "robot" are, never decisive alone
+AI_ENTITY_WEIGHT = 2.0
 # Characters OpenCC would convert but Hong Kong Traditional text writes as they are (公里, 恒生, 伙伴, 電台,
 # 高峰, 旅游 in names, the surnames 余 游 范 岩 杰 岳 朴, and 批准, 干預, 床位, 鰂魚涌, 征服, 群組 / 社群 (OpenCC
 # writes 羣): with these in the gate, one in thirteen Hong Kong texts was converted for nothing).
@@ -1234,6 +1237,14 @@ def _tables(entities: dict[str, KbEntity], vocab: dict[str, Any]) -> _Tables:
             context += entities[entity.parent].names if entity.parent else ()
         if context:
             context_words[entity.id] = tuple(_fold_name(w) for w in context if w.strip())
+    for group in vocab.get("ai_entities", ()):
+        # an AI company's or AI product's names are strong AI words too (vocab.yaml says why)
+        for entity_id in group:
+            if entity_id in entities:
+                for name in entities[entity_id].names:
+                    # (a two-character Chinese name is too often part of other words: 可靈 in 可靈活)
+                    if name.isascii() or len(name) > 2:
+                        add(name, Pattern("ai", "", AI_ENTITY_WEIGHT, name))
     for kind in ("ai", "hk"):
         for weight, terms in vocab[kind].items():
             for term in terms:

@@ -570,3 +570,44 @@ def test_generic_words_are_no_name_variant_in_either_script() -> None:
     """国际数据 (the Simplified name of IDC without 公司) is a phrase, as 國際數據 is."""
     idc = load_entities()["idc"]
     assert not {"國際數據", "国际数据"} & set(name_variants(idc))
+
+
+def test_an_ai_company_or_product_named_is_ai_vocabulary() -> None:
+    """A story about an AI company may never write "AI": iFlytek's live captions for the Legislative
+    Council and the Hong Kong start-up SmartMore are AI stories (docs/LABELLING.md, section 4)."""
+    from transforms.kb import load_vocab
+
+    rules = default_tagger().using(None)
+    vocab = load_vocab()
+    without = Tagger(vocab={k: v for k, v in vocab.items() if k != "ai_entities"}, mode="rules")
+    for item_id in ("web-hkcna-6e1073fb", "web-digitalmarketreports-ae6bb9fb"):
+        item = _dev_item(item_id)
+        assert item["relevant"]
+        assert rules.tag(item["title"], item["body"]).relevant
+        assert not without.tag(item["title"], item["body"]).relevant
+    # every listed id is a company or product of the knowledge base
+    entities = load_entities()
+    listed = [entity_id for group in vocab["ai_entities"] for entity_id in group]
+    assert listed and all(entities[i].type in ("company", "product") for i in listed)
+    # one AI company named in passing does not make a story about AI
+    passing = "恒指今日收市升120點，港交所、友邦及商湯科技股價均上升，成交額約1,800億元。"
+    assert not rules.tag("港股收市", passing).relevant
+
+
+def test_vehicles_that_drive_themselves_are_ai() -> None:
+    """The Transport Department's pilot licence for autonomous vehicles is an AI story (a dev label)."""
+    item = _dev_item("web-info-gov-7b49842c")
+    assert "autonomous vehicles" in item["title"] and item["relevant"]
+    assert default_tagger().using(None).tag(item["title"], item["body"]).relevant
+
+
+def test_a_two_character_ai_name_is_not_read_inside_another_word() -> None:
+    """可靈 (Kling AI) in 可靈活安排 ("can be arranged flexibly") is neither an AI word nor the product."""
+    item = _dev_item("web-am730-18ffbc3d")
+    assert "可靈活" in item["body"]
+    result = default_tagger().using(None).tag(item["title"], item["body"])
+    assert "kling-ai" not in {e["kb_id"] for e in result.entities}
+    assert "可靈" not in {span["text"] for span in result.evidence["ai"]}
+    # a two-character name counts as an entity, never as an AI word (豆包 is also a bean-paste bun)
+    bun = default_tagger().using(None).tag("", "茶樓的豆包和叉燒包都賣光了。")
+    assert not bun.evidence["ai"]
