@@ -120,6 +120,7 @@ _SURNAMES = (
     "王趙馬高夏田董杜呂洪侯賴顧孔丁沈任汪俞尹賀邵毛萬伍蔣龐金白秦雷譚薛閻龔嚴牛易常喬"
     "武康賈鄒熊陸郝段陶姜崔單翟屈祝左卓藍古貝歐司"
     "于柳查査冼殷樊祁滕蒲莊辛聞喻包紀荊邢鮑倪竇費韓游詹涂符饒敖閔駱巫衛粟畢尤冉岳植練簡繆閆奚褚"
+    "宋宮宫區艾尉闕"
 )
 # one character, or two (歐陽萬里, 司徒…); a pattern that starts with a character class is scanned
 # for much faster than one that starts with an alternation
@@ -129,17 +130,66 @@ _ZH_VERB = re.compile(
     rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|昨|亦|又|則|更|也|再)?"
     rf"(?:{_ZH_VERB_WORDS.replace('|指|', '|指(?![數引標揮定南示令紋])|')})"
 )
+_ZH_JOB_TITLES = (
+    "局長|署長|處長|主席|行政總裁|總裁|教授|博士|校長|議員|專員|總監|創辦人|總工程師|工程師|總經理|經理|董事|"
+    "主任|顧問|醫生|講師|院長|秘書長|發言人|會長|理事長|負責人|行長|台長|司長|庭長|法官|政務長|主管|董事長|"
+    "創始人|總統|首相|總理|部長|市長|大使|領事|記者|作家|演員|藝人|導演|學者|院士|研究員|所長|律師|書記|"
+    "執行官|營運官|技術官|財務官|委員|督察|警司|指揮官|學生|配音員|代表|成員|戰略官|策略官|次長"
+)
+# A job title, then a name: 主席陳大文表示, 荷蘭經濟大臣卡雷曼斯表示, 創辦人Elizabeth Yip指出. The titles
+# are looked for once; each name pattern is tried where one ends.
 _ZH_TITLE = re.compile(
-    rf"(?:局長|署長|處長|主席|行政總裁|總裁|教授|博士|校長|議員|專員|總監|創辦人|總工程師|工程師|總經理|經理|董事|"
-    rf"主任|顧問|醫生|講師|院長|秘書長|發言人|會長|理事長|負責人|行長|台長|司長|庭長|法官|政務長|主管|董事長|"
-    rf"創始人|總統|首相|總理|部長|市長|大使|領事|記者|作家|演員|藝人|導演|學者|院士|研究員|所長|律師|書記|"
-    rf"執行官|營運官|技術官|財務官|委員|督察|警司|指揮官|學生|配音員)\s?(?:（[^（）\n]{{1,8}}）)?"
+    # longest first: 董事長 is tried before 董事, since the name is read where the title ends
+    "|".join(
+        sorted(
+            f"{_ZH_JOB_TITLES}|王儲|國王|女王|大臣|領袖|外長|國務卿|總督|執行長".split("|"),
+            key=len,
+            reverse=True,
+        )
+    )
+)
+_ZH_NAME_AFTER_TITLE = re.compile(
+    r"\s?(?:（[^（）\n]{1,8}）)?"
     # a full name (surname and two characters) before 及/和/與 starts a list (主席潘燊昌及…); a shorter
     # one there is the start of a name that goes on (陳福和)
     rf"({_ZH_SURNAME}[\u4e00-\u9fff](?!以及)[\u4e00-\u9fff](?=[及和與])|{_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?"
     rf"(?=表示|指|稱|說|認為|強調|透露|在|出席|今日|昨日|近日|早前|日前|亦|接受|介紹|回應|解釋|致|主持|率領|帶領|會見|會晤|"
     rf"宣布|分享|發言|等|擔任|出任|形容|估計|坦言|直言|補充|提到|提醒|建議|相信|預計|希望|重申|呼籲|承認|報道|報導|"
-    rf"就|見證|則|反映|期許|[，。、：；）（()\s]))"
+    rf"就|見證|則|反映|期許|會面|[，。、：:；）（()\s]))"
+)
+# A foreign name in Chinese is spelt with a small set of characters chosen for their sound (馬斯克,
+# 奧爾特曼, 卡雷曼斯); after a job title and before what the person said, such a run is a name.
+_TRANSLITERATION = (
+    "阿埃艾愛安奧巴拜班貝本比彼畢波伯博布查達戴丹德迪蒂丁杜多厄恩法菲費芬弗福富伽蓋甘岡戈格古圭哈海漢豪赫亨胡華霍"
+    "吉加賈簡傑金卡凱坎康考柯科克肯庫誇拉萊蘭朗勞勒雷蕾里利理麗連琳羅洛魯路倫盧馬瑪邁麥曼梅門蒙米密敏摩莫默姆穆"
+    "納奈南內尼涅紐努諾歐帕派潘佩彭皮普奇契恰喬切欽丘薩塞賽桑瑟森沙莎尚舍什施史舒斯松蘇索塔泰坦湯唐特提圖托瓦萬"
+    "旺威韋維溫沃烏伍西希錫謝辛休雅亞揚耶伊因英尤約扎札澤詹茲佐祖爾茨豐汀娜娃婭絲黛妮蓮茜莉露妲芙翰"
+)
+_FOREIGN_NAME_AFTER_TITLE = re.compile(
+    rf"([{_TRANSLITERATION}]{{2,6}})(?=表示|指出|指|稱|說|認為|強調|透露|批評|發表|宣布|回應|警告|承認|[，。、：:；和及與（(])"
+)
+# A Latin name after a Chinese job title, before what the person said: 技術總監Jacky表示
+_LATIN_NAME_AFTER_TITLE = re.compile(
+    r"\s?([A-Z][a-z]+(?: [A-Z][a-z]+){0,2})\s?(?=表示|指出|指|稱|說|認為|強調|透露|[：:「])"
+)
+
+
+def _titled_names(text: str) -> Iterator[tuple[re.Pattern[str], re.Match[str]]]:
+    """Names right after a job title, each with the pattern that read it."""
+    for title in _ZH_TITLE.finditer(text):
+        for regex in (_ZH_NAME_AFTER_TITLE, _FOREIGN_NAME_AFTER_TITLE, _LATIN_NAME_AFTER_TITLE):
+            match = regex.match(text, title.end())
+            if match:
+                yield regex, match
+                break
+
+
+# A byline or credit line: 記者|盧家俊, 【撰文：蘇遠微】, 編輯：蘇曉欣, and a wire story's dateline
+# (中央社記者劉建邦台北26日電)
+_ZH_BYLINE = re.compile(rf"[|｜:：]\s?({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}})(?=[\s】\]）)|｜，,、/／]|$)")
+_ZH_BYLINE_WORDS = ("記者", "編輯", "攝影", "撰文", "採訪", "撰稿", "作者", "文", "圖")
+_ZH_DATELINE = re.compile(
+    rf"記者({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}})[\u4e00-\u9fff]{{2,4}}\d{{1,2}}日(?:專)?電"
 )
 # A title after the name, as Hong Kong writes it: 陳大文教授, 鄭震生先生
 _ZH_TITLES_AFTER = "教授|博士|醫生|先生|女士|議員|太平紳士|校長|律師"
@@ -276,6 +326,18 @@ _ZH_PROGRAMME_ENDINGS = {
     "系統": "product",
 }
 _ZH_PROGRAMME_ENDING_WORDS = tuple(_ZH_PROGRAMME_ENDINGS)
+# An AI tool named in quotes right after what it is: 聊天機械人「Tammy」, 人工智能系統「深博士」,
+# 機械人「大力聰明仔」. The noun before the quote says the quoted words are a thing's name, not a slogan.
+_ZH_AI_THING = re.compile(r"「([^「」\n，,。、：:！？]{2,15})」(?!事件)")
+_ZH_AI_THING_NOUNS = ("機械人", "機器人", "模型", "平台", "系統", "助手", "助理", "程式", "工具")
+_ZH_NOT_AI_THING_NOUN = ("容許系統", "接受過系統")
+# (looked for by its quotes: a pattern that starts with a word list is tried at every position)
+_EN_AI_THING = re.compile(r"[“\"]([A-Z][^”\"\n]{1,40}?)[,.]?[”\"]")
+_EN_AI_THING_BEFORE = re.compile(
+    r"(?:(?:chatbot|robot|platform|model|assistant|system|app|tool) (?:(?:called|named|dubbed|known as) )?|"
+    r"(?<!so-)(?:[Cc]alled|[Nn]amed|[Dd]ubbed) )\Z"
+)
+_BRACKETED_FORM = re.compile(r"([^（(]{2,})[（(]([^（()）]{2,})[）)]")
 _ZH_NOT_PROGRAMME = re.compile(r"[的之：:，,、。？！]|[一二三四五六七八九十兩多各八大]{1,2}(?:個|項|大)")
 _EN_PROGRAMME = re.compile(
     r"\b((?:[A-Z][A-Za-z0-9.&'+-]*|of|and|for|on|in|to)(?: (?:[A-Z][A-Za-z0-9.&'+-]*|of|and|for|on|in|to)){0,7}"
@@ -457,16 +519,17 @@ def find_candidates(
                 and not set(name.split()) <= _EN_GENERIC_ORG_WORDS
             ):
                 keep(name, organisation_type(name), len(title) + 2 + body.index(name, offset))
+    titled = list(_titled_names(text)) if chinese else []
     zh_matches = (
         (
             _ZH_VERB.finditer(text),
-            _ZH_TITLE.finditer(text),
+            [match for regex, match in titled if regex is _ZH_NAME_AFTER_TITLE],
             _ending_at(_ZH_TITLE_AFTER, _ZH_TITLE_AFTER_AT, text, back=4),
         )
         if chinese
         else ((), (), ())
     )
-    for regex, matches in zip((_ZH_VERB, _ZH_TITLE, _ZH_TITLE_AFTER), zh_matches, strict=True):
+    for regex, matches in zip((_ZH_VERB, _ZH_NAME_AFTER_TITLE, _ZH_TITLE_AFTER), zh_matches, strict=True):
         for match in matches:
             name, start = match.group(1), match.start(1)
             if (
@@ -476,7 +539,7 @@ def find_candidates(
             ):
                 continue
             before = text[start - 1] if start else ""
-            if regex is _ZH_TITLE:
+            if regex is _ZH_NAME_AFTER_TITLE:
                 pass  # the title stands right before the name
             elif _HAN.match(before):
                 # a married name (局長楊何蓓茵, 行政總裁馮程淑儀): the husband's surname comes first
@@ -491,7 +554,7 @@ def find_candidates(
                 else:
                     continue
             keep(name, "person", start)
-            if regex is _ZH_TITLE:
+            if regex is _ZH_NAME_AFTER_TITLE:
                 # the names listed after the titled one: 演員魏浚笙、陳湛文及伍詠詩
                 end = start + len(name)
                 while listed := _ZH_LISTED_NAME.match(text, end):
@@ -500,11 +563,21 @@ def find_candidates(
                         break
                     keep(name, "person", listed.start(1))
                     end = listed.end(1)
+    for regex, match in titled:  # foreign names, in Chinese characters or in Latin letters
+        if regex is not _ZH_NAME_AFTER_TITLE and not _is_a_word(match.group(1)):
+            keep(match.group(1), "person", match.start(1))
+    for regex in (_ZH_BYLINE, _ZH_DATELINE) if chinese else ():
+        for match in regex.finditer(text):
+            word_end = match.start() - (text[match.start() - 1 : match.start()] == " ")
+            if regex is _ZH_BYLINE and not text.endswith(_ZH_BYLINE_WORDS, 0, word_end):
+                continue
+            if not _is_a_word(match.group(1)):
+                keep(match.group(1), "person", match.start(1))
     credits = _ending_at(_ZH_CREDIT, _ZH_CREDIT_AT, text, back=4) if "攝" in text else ()
     quotes = _ZH_QUOTE.finditer(text) if "：「" in text or ":「" in text else ()
     for match in credits:  # after an opening bracket, a slash or a space
         name, start = match.group(1), match.start(1)
-        if (not start or text[start - 1] in "（(/／ \n\t") and not (
+        if (not start or text[start - 1] in "（(/／ \n\t。>") and not (
             _is_a_word(name) or _ZH_ADDRESS.match(name)
         ):
             keep(name, "person", start)
@@ -534,6 +607,21 @@ def find_candidates(
             kind = next((k for end, k in _ZH_PROGRAMME_ENDINGS.items() if name.endswith(end)), None)
             if kind and not _ZH_NOT_PROGRAMME.search(name):
                 keep(name, kind, match.start(1))
+    for match in _ZH_AI_THING.finditer(text) if "「" in text else ():
+        noun_end = match.start() - (text[match.start() - 1 : match.start()] in " \u3000")
+        if not text.endswith(_ZH_AI_THING_NOUNS, 0, noun_end) or text.endswith(
+            _ZH_NOT_AI_THING_NOUN, 0, noun_end
+        ):
+            continue
+        # a name with its other-language form in brackets: 「藥倍安心（Medisafe）」 names it twice
+        quoted = _BRACKETED_FORM.fullmatch(match.group(1))
+        forms = [(quoted.group(i), match.start(1) + quoted.start(i)) for i in (1, 2)] if quoted else []
+        for name, start in forms or [(match.group(1), match.start(1))]:
+            if not name.endswith(_ZH_PROGRAMME_ENDING_WORDS) and not _ZH_NOT_PROGRAMME.search(name):
+                keep(name, "product", start)
+    for match in _EN_AI_THING.finditer(text) if capitalised and ('"' in text or "“" in text) else ():
+        if _EN_AI_THING_BEFORE.search(text, max(0, match.start() - 30), match.start()):
+            keep(match.group(1), "product", match.start(1))
     # English names in the body only: a headline capitalises every word ("HKMA and Cyberport Launch
     # GenAI Sandbox")
     has_programme_word = capitalised and any(word in latin for word in _EN_PROGRAMME_WORDS)

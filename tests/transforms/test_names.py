@@ -358,3 +358,75 @@ def test_an_organisation_suffix_inside_a_longer_name_is_no_candidate() -> None:
     releases = (REPO / "snapshots" / "sources" / "hknews" / "gia.jsonl").read_text(encoding="utf-8")
     assert sentence in releases
     assert find_candidates("", sentence) == []
+
+
+# (article id in dev, sentence, the names a reader finds in it): patterns added in the seventh session
+NAMED_THINGS_AND_PEOPLE = [
+    # an AI tool named in quotes right after what it is
+    (
+        "web-hk01-4b862c4f",
+        "香港政府耗資460萬元升級1823公眾查詢熱線，推出AI聊天機械人「Tammy」，於2024年第三季全面覆蓋23個政府部門",
+        [("Tammy", "product")],
+    ),
+    (
+        "web-uniquemedia-dc1037e4",
+        "自行研發提供廉署資訊和防貪建議的人工智能系統「深博士」,當接收到參觀者語音或在屏幕上輸入文字提問",
+        [("深博士", "product")],
+    ),
+    # its other-language name in brackets inside the quotes: two forms of one product
+    (
+        "web-mingpao-73563084",
+        "由肝癌權威潘冬平醫生的女兒研發的人工智能（AI）網頁平台「藥倍安心（Medisafe）」，早前捲入「請槍」爭議",
+        [("藥倍安心", "product"), ("Medisafe", "product")],
+    ),
+    ("web-ummid-4b999acc", 'Named "MedDr", the new AI model has the ability', [("MedDr", "product")]),
+    # a Latin name after a Chinese job title
+    (
+        "web-hk01-8a4e2363",
+        "LAWAID的創辦人Elizabeth Yip指出，LAWAID的AI系統針對香港的法律體系和法律條例",
+        [("Elizabeth Yip", "person")],
+    ),
+    # a foreign name spelt in sound characters after a title
+    ("rthk-zh-1832450", "荷蘭經濟大臣卡雷曼斯表示，在與中國進行建設性會談後", [("卡雷曼斯", "person")]),
+    ("rthk-zh-1832335", "微軟行政總裁納德拉表示，公司會使用Anthropic的模型", [("納德拉", "person")]),
+    # a wire story's dateline and a byline
+    ("web-iknowplus-c0cfd721", "(中央社記者劉建邦台北26日電)刑事局今天表示", [("劉建邦", "person")]),
+    (
+        "web-cuhk-0526e308",
+        "記者|盧家俊 編輯|蘇曉欣 攝影|蘇曉欣",
+        [("蘇曉欣", "person"), ("盧家俊", "person")],
+    ),
+    # a photo credit after the caption's full stop
+    (
+        "hkcnews-10437",
+        "<figcaption>創科局局長楊偉雄舉行記者會，解釋預算案創科項目撥款。何君健攝</figcaption>",
+        [("何君健", "person")],
+    ),
+    # met (會面) after a title; the surname 宋; a member (成員) and a chief strategy officer quoted
+    (
+        "web-singtaousa-d256f542",
+        "並與科大訊飛副總裁王瑋會面,就優化立會AI項目交流。",
+        [("王瑋", "person")],
+    ),
+    ("web-ettoday-23ced964", "水利局長宋德仁表示，新北市能持續領先", [("宋德仁", "person")]),
+    ("web-yahoo-b103b5f2", "醫管局眼科統籌委員會成員陳正欣：「我們增加了其安全性能", [("陳正欣", "person")]),
+    (
+        "web-yahoo-d6d07c09",
+        "銀河通用首席戰略官趙于莉：「這種科技新消費是非常大的一個趨勢",
+        [("趙于莉", "person")],
+    ),
+    # quotes that name no thing: an event (事件), and a "so-called" principle
+    ("web-hk01-81552542", "油塘大本型發生機械人「走佬」事件。", []),
+    ("web-findknowdo-4528021d", 'MAS published the so-called "FEAT Principles" (Fairness, Ethics', []),
+]
+
+
+@pytest.mark.parametrize(
+    ("article_id", "sentence", "names"), NAMED_THINGS_AND_PEOPLE, ids=[n[0] for n in NAMED_THINGS_AND_PEOPLE]
+)
+def test_named_things_and_people_in_real_sentences(
+    article_id: str, sentence: str, names: list[tuple[str, str]]
+) -> None:
+    article = _articles()[article_id]
+    assert sentence in f"{article['title']}\n\n{article['body']}"
+    assert [(c["name"], c["type"]) for c in find_candidates("", sentence, organisations=False)] == names
