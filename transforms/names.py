@@ -29,7 +29,7 @@ _EN_WORD = r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?"
 _EN_NAME = rf"{_EN_WORD}(?: [A-Z]\.)?(?: {_EN_WORD}){{1,3}}"
 # Titles a capitalised run may start with ("Financial Secretary Paul Chan said"): not part of the name
 _EN_LEADING_TITLE = re.compile(
-    r"^(?:(?:Mr|Ms|Mrs|Miss|Dr|Hon|the|Prof|Professor|Associate|Assistant|Senior|Deputy|Acting|Director|Secretary|"
+    r"^(?:(?:Mr|Ms|Mrs|Miss|Dr|Ir|Hon|the|Prof|Professor|Associate|Assistant|Senior|Deputy|Acting|Director|Secretary|"
     r"Under|Financial|Chief|Executive|Vice-President|Vice-Chancellor|President|Chairman|Chairwoman|"
     r"Commissioner|Permanent|Industry|Technology|Innovation|Minister|Judge|Justice|Councillor|Legislator|"
     r"Superintendent|Inspector|Officer|Head|Manager|Founder|Partner|Analyst|Economist|Lawmaker|"
@@ -46,6 +46,21 @@ _EN_TITLED = re.compile(
 )
 _EN_SAID = re.compile(
     rf"\b({_EN_NAME}),? (?:said|says|told|added|noted|explained)\b|\b(?:said|says|according to) ({_EN_NAME})\b"
+)
+# A name in apposition with what the person is: "Malina Ngai, ASW Group Chief Operating Officer",
+# "Xu Zhijun, Huawei's deputy chairman", "Kai Tang, Head of ..."
+_EN_APPOSITION_TITLE = re.compile(
+    rf"({_EN_NAME}), (?:the |a |an )?(?:(?:[A-Z][\w&.-]*(?:'s|’s)?|of|for|and) ){{0,5}}?"
+    r"(?:Chief|Head|Director|President|Chairman|Chairwoman|Chairperson|Founder|Co-founder|CEO|CFO|CTO|COO|Dean|"
+    r"Professor|Manager|Partner|Secretary|Minister|Officer|Executive|Commissioner|Principal|Convenor|Vice|Deputy|"
+    r"Senior|Associate|Assistant|chief|head|director|president|chairman|founder|co-founder|deputy|professor|dean|"
+    r"manager|partner|executive|spokesperson|spokesman|spokeswoman|lecturer|researcher|analyst|senior|assistant|"
+    r"associate|vice)\b"
+)
+# Subjects, places and publications named before a comma and a title ("Mathematical Sciences, and
+# Professor of", "our Legal Update, Hong Kong Privacy Commissioner")
+_EN_NOT_APPOSITION_NAME = frozenset(
+    "Station Update Science Sciences Engineering Studies Technology Conference".split()
 )
 # Capitalised runs that are places or bodies, not people
 _EN_NOT_PERSON = re.compile(
@@ -500,6 +515,13 @@ def find_candidates(
         for match in _EN_SAID.finditer(text):
             group = 1 if match.group(1) else 2
             keep_person(match.group(group), match.start(group))
+    if capitalised and b", " in latin:
+        for match in _EN_APPOSITION_TITLE.finditer(text):
+            last_word = match.group(1).rsplit(" ", 1)[-1]
+            if not (match.start() and text[match.start() - 1].isalnum()) and not (
+                last_word in _EN_NOT_A_SURNAME or last_word in _EN_NOT_APPOSITION_NAME
+            ):
+                keep_person(match.group(1), match.start(1))
     if capitalised and b"-" in latin:
         for match in _EN_HK_NAME.finditer(text):
             keep_person(match.group(1), match.start(1))

@@ -415,6 +415,24 @@ NAMED_THINGS_AND_PEOPLE = [
         "銀河通用首席戰略官趙于莉：「這種科技新消費是非常大的一個趨勢",
         [("趙于莉", "person")],
     ),
+    # an English name in apposition with the person's title; "Ir" (engineer) is a title, not a name
+    (
+        "web-eprretailnews-bf29f016",
+        "Malina Ngai, ASW Group Chief Operating Officer said",
+        [("Malina Ngai", "person")],
+    ),
+    (
+        "web-koala-by-fcf6748b",
+        "growing compute needs,” Xu Zhijun, Huawei’s deputy",
+        [("Xu Zhijun", "person")],
+    ),
+    (
+        "web-polyu-f4b88ef6",
+        "developed by Ir Professor Zheng Yongping, Henry G. Leong Professor in Biomedical Engineering, Chair",
+        [("Zheng Yongping", "person")],
+    ),
+    # a subject before a comma and a title is no person
+    ("web-polyu-4701e918", "the Faculty of Computer and Mathematical Sciences, and Professor of", []),
     # quotes that name no thing: an event (事件), and a "so-called" principle
     ("web-hk01-81552542", "油塘大本型發生機械人「走佬」事件。", []),
     ("web-findknowdo-4528021d", 'MAS published the so-called "FEAT Principles" (Fairness, Ethics', []),
