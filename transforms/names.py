@@ -88,6 +88,32 @@ _EN_ORG = re.compile(
     r"Technologies|Technology|Institute|Centre|Center|Foundation|Association|Council|Academy|Ventures|Capital|"
     r"Robotics))\b"
 )
+# A body named by its kind, then what it is for: "Institute of Digital Medicine", "Centre for Artificial
+# Intelligence in Life Sciences", "Faculty of Engineering", "Fund for Innovative Technology in Education"
+_EN_KIND_OF = re.compile(
+    r"((?:[A-Z](?<![A-Za-z][A-Z])[A-Za-z&'-]* ){0,4}"
+    r"(Institute|Centre|Center|Laboratory|Lab|Academy|Faculty|School|Fund|Programme|Scheme)"
+    r" (?:of|for|on|in) (?:the )?[A-Z][A-Za-z&'-]*(?: (?:(?:and|of|for|in|&) )?[A-Z][A-Za-z&'-]*){0,6})"
+)
+_EN_KIND_WORD = re.compile(
+    r"\b(?:Institute|Centre|Center|Laboratory|Lab|Academy|Faculty|School|Fund|Programme|Scheme)\b"
+)
+_EN_KIND_TYPES = {
+    "Faculty": "university",
+    "School": "university",
+    "Fund": "programme",
+    "Programme": "programme",
+    "Scheme": "programme",
+}
+# What may follow such a name without being part of it: whose it is ("of PolyU", "of the LD"), where it
+# is ("in Kowloon Park", "in March"), and the next title in a list ("and Director of HKCLR")
+_EN_KIND_OF_TAIL = re.compile(
+    r" (?:and (?:Director|Professor|Chair|Head|Dean|Vice)\b.*"
+    r"|(?:of|in) the .*"
+    r"|(?:of|in) (?:[A-Z]+[a-z]*[A-Z][A-Za-z]*|[A-Z]{2,})"
+    r"|in (?:Hong Kong|Kowloon|Cyberport|California|Beijing|Shenzhen|Shanghai|Kwun Tong|January|February|March|April|"
+    r"May|June|July|August|September|October|November|December)\b.*)$"
+)
 # Fragments left when the start of a longer name is not capitalised or is cut off
 _EN_ORG_FRAGMENT = re.compile(
     r"^(?:Development|Research|Innovation|Learning|Digital|Education) (?:Centre|Center|Institute)$"
@@ -336,6 +362,9 @@ _ZH_PROGRAMME_ENDINGS = {
     "沙盒": "programme",
     "加速器": "programme",
     "專班": "government-body",
+    "委員會": "government-body",
+    "工作組": "government-body",
+    "專責小組": "government-body",
     "平台": "product",
     "平臺": "product",
     "系統": "product",
@@ -522,6 +551,21 @@ def find_candidates(
                 last_word in _EN_NOT_A_SURNAME or last_word in _EN_NOT_APPOSITION_NAME
             ):
                 keep_person(match.group(1), match.start(1))
+    if (
+        organisations
+        and capitalised
+        and any(f" {word} ".encode() in latin for word in ("of", "for", "on", "in"))
+    ):
+        for match in _EN_KIND_OF.finditer(body):
+            name = match.group(1)
+            if start := _EN_NOT_ORG_START.match(name):  # "The", "Director" before the name
+                name = name[start.end() :].lstrip()
+            name = _EN_KIND_OF_TAIL.sub("", name)
+            # still the kind and what it is for; "… Centre of Excellence" names a grade, not what it is for
+            if re.search(r" (?:of|for|on|in) ", name) and not name.endswith(" of Excellence"):
+                last_kind = _EN_KIND_WORD.findall(name)[-1]
+                kind = _EN_KIND_TYPES.get(last_kind, "research-institute")
+                keep(name, kind, len(title) + 2 + match.start(1) + match.group(1).index(name))
     if capitalised and b"-" in latin:
         for match in _EN_HK_NAME.finditer(text):
             keep_person(match.group(1), match.start(1))

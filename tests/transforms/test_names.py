@@ -448,3 +448,41 @@ def test_named_things_and_people_in_real_sentences(
     article = _articles()[article_id]
     assert sentence in f"{article['title']}\n\n{article['body']}"
     assert [(c["name"], c["type"]) for c in find_candidates("", sentence, organisations=False)] == names
+
+
+# (article id in dev, sentence, the bodies a reader finds in it, with their types)
+BODIES_BY_KIND = [
+    # a body named by its kind and what it is for
+    (
+        "web-cityu-85ac1322",
+        "CityU announced the establishment of the Institute of Digital Medicine to explore digital health solutions",
+        [("Institute of Digital Medicine", "research-institute")],
+    ),
+    (
+        "web-koala-by-567979ab",
+        "director of the Research Centre of Big Data and Artificial Intelligence in Medicine under",
+        [("Research Centre of Big Data and Artificial Intelligence in Medicine", "research-institute")],
+    ),
+    # whose it is ("of UM") is not part of the name
+    (
+        "web-polyu-36ecfe0e",
+        "Dean of Faculty of Science and Technology of UM; while the agreement",
+        [("Faculty of Science and Technology", "university")],
+    ),
+    # a committee or task force named in quotes
+    (
+        "web-mingpao-206e2d82",
+        "保安局亦將成立「虛擬資產情報工作組」，與前年警方",
+        [("虛擬資產情報工作組", "government-body")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("article_id", "sentence", "bodies"), BODIES_BY_KIND, ids=[b[0] for b in BODIES_BY_KIND]
+)
+def test_bodies_named_by_their_kind(article_id: str, sentence: str, bodies: list[tuple[str, str]]) -> None:
+    article = _articles()[article_id]
+    assert sentence in f"{article['title']}\n\n{article['body']}"
+    found = [(c["name"], c["type"]) for c in find_candidates("", sentence) if c["type"] != "person"]
+    assert found == bodies
