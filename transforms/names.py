@@ -558,14 +558,14 @@ def find_candidates(
     ):
         for match in _EN_KIND_OF.finditer(body):
             name = match.group(1)
-            if start := _EN_NOT_ORG_START.match(name):  # "The", "Director" before the name
-                name = name[start.end() :].lstrip()
+            if leading := _EN_NOT_ORG_START.match(name):  # "The", "Director" before the name
+                name = name[leading.end() :].lstrip()
             name = _EN_KIND_OF_TAIL.sub("", name)
             # still the kind and what it is for; "… Centre of Excellence" names a grade, not what it is for
             if re.search(r" (?:of|for|on|in) ", name) and not name.endswith(" of Excellence"):
                 last_kind = _EN_KIND_WORD.findall(name)[-1]
-                kind = _EN_KIND_TYPES.get(last_kind, "research-institute")
-                keep(name, kind, len(title) + 2 + match.start(1) + match.group(1).index(name))
+                body_type = _EN_KIND_TYPES.get(last_kind, "research-institute")
+                keep(name, body_type, len(title) + 2 + match.start(1) + match.group(1).index(name))
     if capitalised and b"-" in latin:
         for match in _EN_HK_NAME.finditer(text):
             keep_person(match.group(1), match.start(1))
