@@ -371,9 +371,22 @@ _ZH_PROGRAMME_ENDINGS = {
 }
 _ZH_PROGRAMME_ENDING_WORDS = tuple(_ZH_PROGRAMME_ENDINGS)
 # An AI tool named in quotes right after what it is: 聊天機械人「Tammy」, 人工智能系統「深博士」,
-# 機械人「大力聰明仔」. The noun before the quote says the quoted words are a thing's name, not a slogan.
+# 機械人「大力聰明仔」, or after "named" (一款名為「Focus One」的智能頭環). The word before the quote says
+# the quoted words are a thing's name, not a slogan or a scare quote.
 _ZH_AI_THING = re.compile(r"「([^「」\n，,。、：:！？]{2,15})」(?!事件)")
-_ZH_AI_THING_NOUNS = ("機械人", "機器人", "模型", "平台", "系統", "助手", "助理", "程式", "工具")
+_ZH_AI_THING_NOUNS = (
+    "機械人",
+    "機器人",
+    "模型",
+    "平台",
+    "系統",
+    "助手",
+    "助理",
+    "程式",
+    "工具",
+    "名為",
+    "命名為",
+)
 _ZH_NOT_AI_THING_NOUN = ("容許系統", "接受過系統")
 # (looked for by its quotes: a pattern that starts with a word list is tried at every position)
 _EN_AI_THING = re.compile(r"[“\"]([A-Z][^”\"\n]{1,40}?)[,.]?[”\"]")
