@@ -29,7 +29,7 @@ _EN_WORD = r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?"
 _EN_NAME = rf"{_EN_WORD}(?: [A-Z]\.)?(?: {_EN_WORD}){{1,3}}"
 # Titles a capitalised run may start with ("Financial Secretary Paul Chan said"): not part of the name
 _EN_LEADING_TITLE = re.compile(
-    r"^(?:(?:Mr|Ms|Mrs|Miss|Dr|Ir|Hon|the|Prof|Professor|Associate|Assistant|Senior|Deputy|Acting|Director|Secretary|"
+    r"^(?:(?:Mr|Ms|Mrs|Miss|Dr|Ir|Hon|the|But|And|Member|Prof|Professor|Associate|Assistant|Senior|Deputy|Acting|Director|Secretary|"
     r"Under|Financial|Chief|Executive|Vice-President|Vice-Chancellor|President|Chairman|Chairwoman|"
     r"Commissioner|Permanent|Industry|Technology|Innovation|Minister|Judge|Justice|Councillor|Legislator|"
     r"Superintendent|Inspector|Officer|Head|Manager|Founder|Partner|Analyst|Economist|Lawmaker|"
@@ -276,6 +276,8 @@ _ZH_NOT_ORG = re.compile(
     r"相關|聘請|夥拍|出席|邀請|放寬|提升|共建|建立|例如|目前|根據|最新|支持|遠至|至於|難道|見證|宣布|成立|新增|首次|捐贈|感謝|部分|另|資助|研究型|詐騙|"
     # a unit named by its kind alone ("醫學院", "研究院"): the tail of a longer name
     r"^(?:醫學院|研究院|研究所|學院|大學|實驗室|研究中心|協會|集團)$"
+    # a legal form alone ("集團有限公司" after a name the pattern cut off)
+    r"|^(?:集團|控股|科技|國際|投資)*(?:有限公司|公司)$"
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _NOT_A_NAME = re.compile(r"(?:表示|指出|稱|說|認為|今日|昨日|政府|香港|局長|主席)")
@@ -326,9 +328,11 @@ _EN_GIVEN_SURNAME = re.compile(rf"([A-Z][a-z]{{2,10}}) (?:{_ROMANISED_SURNAMES})
 _NOT_A_GIVEN_NAME = frozenset(
     f"{_ROMANISED_SURNAMES}|Kowloon|Kwun|Kwai|Tsuen|Tung|Chai|Sha|Fan|Kei|King|Lei|Sai|Ngau|Basic|Miss|"
     "Prof|Mrs|Madam|Shui|Tin|Mei|Siu|Shun|Kam|Hang|Heng|Fu|Kai|Sheung|Tseung|Tuen|Yuen|Ping|Tsim|Causeway|"
-    "Happy|Repulse|Clear|Water|Deep|Stanley|Aberdeen|Ocean|Victoria|Lantau|Lamma|Peng|Cheung|Discovery".split(
-        "|"
-    )
+    "Happy|Repulse|Clear|Water|Deep|Stanley|Aberdeen|Ocean|Victoria|Lantau|Lamma|Peng|Cheung|Discovery|"
+    # titles before a surname alone ("Director Liu", "President Lai")
+    "Director|President|Member|Chairman|Secretary|Minister|Professor|Doctor|Judge|Inspector|Officer|"
+    "Commissioner|Deputy|Vice|Chief|Premier|Governor|Mayor|General|Captain|Principal|Senator|Councillor|"
+    "Legislator|Lawmaker|Ambassador|Consul|Dean|Chancellor|Head|Manager|Chair|Superintendent".split("|")
 )
 
 # Any other surname after a common Western given name ("Heather Long", "Patrick O'Hare", "Dennis

@@ -431,6 +431,13 @@ NAMED_THINGS_AND_PEOPLE = [
         "developed by Ir Professor Zheng Yongping, Henry G. Leong Professor in Biomedical Engineering, Chair",
         [("Zheng Yongping", "person")],
     ),
+    # a title before a surname alone is no name; "Member" is a title
+    ("web-digitalmore-ecf40831", "Director Liu emphasized the importance o", []),
+    (
+        "web-gmt8press-023de1bc",
+        "responded in writing to questions from Member Chan Siu-hung about promoting and",
+        [("Chan Siu-hung", "person")],
+    ),
     # a subject before a comma and a title is no person
     ("web-polyu-4701e918", "the Faculty of Computer and Mathematical Sciences, and Professor of", []),
     # quotes that name no thing: an event (事件), and a "so-called" principle
@@ -468,6 +475,12 @@ BODIES_BY_KIND = [
         "web-polyu-36ecfe0e",
         "Dean of Faculty of Science and Technology of UM; while the agreement",
         [("Faculty of Science and Technology", "university")],
+    ),
+    # a legal form alone, left where the name before it has brackets, is no company
+    (
+        "web-conference-call-hongkong-3ff1d94f",
+        "包括集信軟件科技有限公司、福爾哈貝傳動技術(太倉)有限公司、嘉模(阿波羅)集團有限公司、Novelte Robotics Limited",
+        [("Novelte Robotics Limited", "company"), ("集信軟件科技有限公司", "company")],
     ),
     # a committee or task force named in quotes
     (
