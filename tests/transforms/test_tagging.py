@@ -611,3 +611,12 @@ def test_a_two_character_ai_name_is_not_read_inside_another_word() -> None:
     # a two-character name counts as an entity, never as an AI word (豆包 is also a bean-paste bun)
     bun = default_tagger().using(None).tag("", "茶樓的豆包和叉燒包都賣光了。")
     assert not bun.evidence["ai"]
+
+
+def test_a_robot_maker_is_named_with_hong_kongs_word_for_robot() -> None:
+    """Hong Kong writes 機械人 where the mainland writes 機器人: AgiBot is 智元機器人 in the knowledge
+    base and 智元機械人 in a real HK01 story on dev (web-hk01-f5d26735)."""
+    assert "智元機械人" in name_variants(load_entities()["agibot"])
+    sentence = "智元機械人及香港代理諾科達智駕的人形機械人與機械狗"
+    found = default_tagger().tag("", sentence)
+    assert {"agibot": ["智元機械人"]}.items() <= {e["kb_id"]: e["mentions"] for e in found.entities}.items()
