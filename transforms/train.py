@@ -83,6 +83,9 @@ SPLIT_GLOBS = {
     "blind8": ("blind8_*.jsonl",),
     # 2026-11-26 (fifth session): 50 RTHK items of November 2025, none relevant; read once, at the end
     "blind9": ("blind9_*.jsonl",),
+    # 2026-11-27 (seventh session): 52 web items, 29 relevant, collected and labelled by two annotators who
+    # never saw the tagger; read once, at the end of the session
+    "blind10": ("blind10_*.jsonl",),
 }
 TRAINING_SPLIT = "dev"
 
