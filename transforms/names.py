@@ -29,7 +29,7 @@ _EN_WORD = r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?"
 _EN_NAME = rf"{_EN_WORD}(?: [A-Z]\.)?(?: {_EN_WORD}){{1,3}}"
 # Titles a capitalised run may start with ("Financial Secretary Paul Chan said"): not part of the name
 _EN_LEADING_TITLE = re.compile(
-    r"^(?:(?:Mr|Ms|Mrs|Miss|Dr|Ir|Hon|the|But|And|Member|Prof|Professor|Associate|Assistant|Senior|Deputy|Acting|Director|Secretary|"
+    r"^(?:(?:Mr|Ms|Mrs|Miss|Dr|Ir|Hon|the|But|And|Member|General|Prof|Professor|Associate|Assistant|Senior|Deputy|Acting|Director|Secretary|"
     r"Under|Financial|Chief|Executive|Vice-President|Vice-Chancellor|President|Chairman|Chairwoman|"
     r"Commissioner|Permanent|Industry|Technology|Innovation|Minister|Judge|Justice|Councillor|Legislator|"
     r"Superintendent|Inspector|Officer|Head|Manager|Founder|Partner|Analyst|Economist|Lawmaker|"
@@ -93,7 +93,7 @@ _EN_ORG = re.compile(
 _EN_KIND_OF = re.compile(
     r"((?:[A-Z](?<![A-Za-z][A-Z])[A-Za-z&'-]* ){0,4}"
     r"(Institute|Centre|Center|Laboratory|Lab|Academy|Faculty|School|Fund|Programme|Scheme)"
-    r" (?:of|for|on|in) (?:the )?[A-Z][A-Za-z&'-]*(?: (?:(?:and|of|for|in|&) )?[A-Z][A-Za-z&'-]*){0,6})"
+    r" (?:of|for) (?:the )?[A-Z][A-Za-z&'-]*(?: (?:(?:and|of|for|in|&) )?[A-Z][A-Za-z&'-]*){0,6})"
 )
 _EN_KIND_WORD = re.compile(
     r"\b(?:Institute|Centre|Center|Laboratory|Lab|Academy|Faculty|School|Fund|Programme|Scheme)\b"
@@ -112,7 +112,10 @@ _EN_KIND_OF_TAIL = re.compile(
     r"|(?:of|in) the .*"
     r"|(?:of|in) (?:[A-Z]+[a-z]*[A-Z][A-Za-z]*|[A-Z]{2,})"
     r"|in (?:Hong Kong|Kowloon|Cyberport|California|Beijing|Shenzhen|Shanghai|Kwun Tong|January|February|March|April|"
-    r"May|June|July|August|September|October|November|December)\b.*)$"
+    r"May|June|July|August|September|October|November|December)\b.*"
+    # a one-word place after "in" ("for Astrophysics in Munich"), unless it is the field the body works in
+    r"|in (?!(?:Medicine|Education|Science|Sciences|Engineering|Health|Healthcare|Geomatics|Finance|Law|Business|"
+    r"Design|Architecture|Nursing|Society|Industry)\b)[A-Z][a-z]+)$"
 )
 # Fragments left when the start of a longer name is not capitalised or is cut off
 _EN_ORG_FRAGMENT = re.compile(
@@ -395,9 +398,11 @@ _ZH_NOT_AI_THING_NOUN = ("容許系統", "接受過系統")
 # (looked for by its quotes: a pattern that starts with a word list is tried at every position)
 _EN_AI_THING = re.compile(r"[“\"]([A-Z][^”\"\n]{1,40}?)[,.]?[”\"]")
 _EN_AI_THING_BEFORE = re.compile(
-    r"(?:(?:chatbot|robot|platform|model|assistant|system|app|tool) (?:(?:called|named|dubbed|known as) )?|"
+    r"(?:(?P<noun>chatbot|robot|platform|model|assistant|system|app|tool) (?:(?:called|named|dubbed|known as) )?|"
     r"(?<!so-)(?:[Cc]alled|[Nn]amed|[Dd]ubbed) )\Z"
 )
+# "named" alone names films and songs too: a thing named so is an AI or software tool only near such a word
+_EN_AI_THING_NEAR = re.compile(r"\b(?:AI|chatbot|robot|platform|model|assistant|system|app|tool|software)\b")
 _BRACKETED_FORM = re.compile(r"([^（(]{2,})[（(]([^（()）]{2,})[）)]")
 _ZH_NOT_PROGRAMME = re.compile(r"[的之：:，,、。？！]|[一二三四五六七八九十兩多各八大]{1,2}(?:個|項|大)")
 _EN_PROGRAMME = re.compile(
@@ -579,7 +584,7 @@ def find_candidates(
                 name = name[leading.end() :].lstrip()
             name = _EN_KIND_OF_TAIL.sub("", name)
             # still the kind and what it is for; "… Centre of Excellence" names a grade, not what it is for
-            if re.search(r" (?:of|for|on|in) ", name) and not name.endswith(" of Excellence"):
+            if re.search(r" (?:of|for) ", name) and not name.endswith(" of Excellence"):
                 last_kind = _EN_KIND_WORD.findall(name)[-1]
                 body_type = _EN_KIND_TYPES.get(last_kind, "research-institute")
                 keep(name, body_type, len(title) + 2 + match.start(1) + match.group(1).index(name))
@@ -703,7 +708,11 @@ def find_candidates(
             if not name.endswith(_ZH_PROGRAMME_ENDING_WORDS) and not _ZH_NOT_PROGRAMME.search(name):
                 keep(name, "product", start)
     for match in _EN_AI_THING.finditer(text) if capitalised and ('"' in text or "“" in text) else ():
-        if _EN_AI_THING_BEFORE.search(text, max(0, match.start() - 30), match.start()):
+        cue = _EN_AI_THING_BEFORE.search(text, max(0, match.start() - 30), match.start())
+        if cue and (
+            cue.group("noun")  # "chatbot called …", "model "Fengwu""
+            or _EN_AI_THING_NEAR.search(text, max(0, match.start() - 80), match.end() + 80)
+        ):
             keep(match.group(1), "product", match.start(1))
     # English names in the body only: a headline capitalises every word ("HKMA and Cyberport Launch
     # GenAI Sandbox")

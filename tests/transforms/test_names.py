@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.paths import DATA, FIXTURES, REPO
+from tests.paths import DATA, FIXTURES, REPO, SHARED
 from transforms.names import find_candidates, organisation_type
 from transforms.text import fold
 
@@ -499,3 +499,30 @@ def test_bodies_named_by_their_kind(article_id: str, sentence: str, bodies: list
     assert sentence in f"{article['title']}\n\n{article['body']}"
     found = [(c["name"], c["type"]) for c in find_candidates("", sentence) if c["type"] != "person"]
     assert found == bodies
+
+
+def test_a_place_after_a_body_or_a_general_before_a_name_is_not_part_of_it() -> None:
+    """Errors a reader found among the seventh session's new candidates (`feed-new-patterns-3` in
+    names_sample.jsonl) on English pages of the public extraction benchmark."""
+    bodies = json.loads(
+        (SHARED / "benchmarks" / "article-extraction" / "ground-truth.json").read_text("utf-8")
+    )
+
+    def found(key: str, sentence: str) -> list[tuple[str, str]]:
+        assert sentence in bodies[key]["articleBody"]
+        return [(c["name"], c["type"]) for c in find_candidates("", sentence)]
+
+    sentence = (
+        "a postdoctoral fellow at the Max Planck Institute for Astrophysics in Munich, Germany, and co-author"
+    )
+    assert ("Max Planck Institute for Astrophysics", "research-institute") in found(
+        "3c5bf8db4272925bf1dd5713fc325e179fd0d1cc6fb8c77aa2d917cfd2518a32", sentence
+    )
+    sentence = "said at a Nov. 6 event at the Peterson Institute in Washington."
+    assert found("702d1da63b8e064cb70617620e45c2d116b4912c9bc9d518dcf5ce54bb8057ed", sentence) == [
+        ("Peterson Institute", "organisation")  # by its suffix, without "in Washington"
+    ]
+    sentence = "but General Mark Milley, chairman of the Joint Chiefs of Staff,"
+    assert found("7916ecca969ffdd8f6fc32d171fbe0dd63db40fe4c1d2ade02b1dec5929a162f", sentence) == [
+        ("Mark Milley", "person")
+    ]

@@ -32,6 +32,7 @@ def test_every_judgement_has_its_context_and_source() -> None:
         "en-heldout-after",
         "feed-new-patterns",
         "feed-new-patterns-2",
+        "feed-new-patterns-3",
     }
     for row in rows:
         assert row["name"] in row["context"] and row["source"]
