@@ -49,14 +49,16 @@ _EN_SAID = re.compile(
 )
 # A name in apposition with what the person is: "Malina Ngai, ASW Group Chief Operating Officer",
 # "Xu Zhijun, Huawei's deputy chairman", "Kai Tang, Head of ..."
+# (looked for from the comma: a pattern that starts with a name is tried at every capital letter)
 _EN_APPOSITION_TITLE = re.compile(
-    rf"({_EN_NAME}), (?:the |a |an )?(?:(?:[A-Z][\w&.-]*(?:'s|’s)?|of|for|and) ){{0,5}}?"
+    r", (?:the |a |an )?(?:(?:[A-Z][\w&.-]*(?:'s|’s)?|of|for|and) ){0,5}?"
     r"(?:Chief|Head|Director|President|Chairman|Chairwoman|Chairperson|Founder|Co-founder|CEO|CFO|CTO|COO|Dean|"
     r"Professor|Manager|Partner|Secretary|Minister|Officer|Executive|Commissioner|Principal|Convenor|Vice|Deputy|"
     r"Senior|Associate|Assistant|chief|head|director|president|chairman|founder|co-founder|deputy|professor|dean|"
     r"manager|partner|executive|spokesperson|spokesman|spokeswoman|lecturer|researcher|analyst|senior|assistant|"
     r"associate|vice)\b"
 )
+_EN_NAME_BEFORE_COMMA = re.compile(rf"({_EN_NAME})\Z")
 # Subjects, places and publications named before a comma and a title ("Mathematical Sciences, and
 # Professor of", "our Legal Update, Hong Kong Privacy Commissioner")
 _EN_NOT_APPOSITION_NAME = frozenset(
@@ -90,11 +92,12 @@ _EN_ORG = re.compile(
 )
 # A body named by its kind, then what it is for: "Institute of Digital Medicine", "Centre for Artificial
 # Intelligence in Life Sciences", "Faculty of Engineering", "Fund for Innovative Technology in Education"
+# (looked for from the kind word, then read back over up to four capitalised words before it)
 _EN_KIND_OF = re.compile(
-    r"((?:[A-Z](?<![A-Za-z][A-Z])[A-Za-z&'-]* ){0,4}"
-    r"(Institute|Centre|Center|Laboratory|Lab|Academy|Faculty|School|Fund|Programme|Scheme)"
-    r" (?:of|for) (?:the )?[A-Z][A-Za-z&'-]*(?: (?:(?:and|of|for|in|&) )?[A-Z][A-Za-z&'-]*){0,6})"
+    r"(?:Institute|Centre|Center|Laboratory|Lab|Academy|Faculty|School|Fund|Programme|Scheme)"
+    r" (?:of|for) (?:the )?[A-Z][A-Za-z&'-]*(?: (?:(?:and|of|for|in|&) )?[A-Z][A-Za-z&'-]*){0,6}"
 )
+_EN_WORDS_BEFORE_KIND = re.compile(r"(?:[A-Z](?<![A-Za-z][A-Z])[A-Za-z&'-]* ){0,4}\Z")
 _EN_KIND_WORD = re.compile(
     r"\b(?:Institute|Centre|Center|Laboratory|Lab|Academy|Faculty|School|Fund|Programme|Scheme)\b"
 )
@@ -218,9 +221,15 @@ _LATIN_NAME_AFTER_TITLE = re.compile(
 )
 
 
+# What a name after a title starts with: a surname, a sound character, a capital, a space or a bracket
+_CAN_FOLLOW_A_TITLE = frozenset(_SURNAMES + _TRANSLITERATION + "ABCDEFGHIJKLMNOPQRSTUVWXYZ \u3000（")
+
+
 def _titled_names(text: str) -> Iterator[tuple[re.Pattern[str], re.Match[str]]]:
     """Names right after a job title, each with the pattern that read it."""
     for title in _ZH_TITLE.finditer(text):
+        if text[title.end() : title.end() + 1] not in _CAN_FOLLOW_A_TITLE:
+            continue  # most titles are followed by no name: 主席表示, 代表香港
         for regex in (_ZH_NAME_AFTER_TITLE, _FOREIGN_NAME_AFTER_TITLE, _LATIN_NAME_AFTER_TITLE):
             match = regex.match(text, title.end())
             if match:
@@ -567,19 +576,29 @@ def find_candidates(
             group = 1 if match.group(1) else 2
             keep_person(match.group(group), match.start(group))
     if capitalised and b", " in latin:
-        for match in _EN_APPOSITION_TITLE.finditer(text):
-            last_word = match.group(1).rsplit(" ", 1)[-1]
-            if not (match.start() and text[match.start() - 1].isalnum()) and not (
+        for title_match in _EN_APPOSITION_TITLE.finditer(text):
+            comma = title_match.start()
+            named = _EN_NAME_BEFORE_COMMA.search(text, max(0, comma - 80), comma)
+            if named is None:
+                continue
+            last_word = named.group(1).rsplit(" ", 1)[-1]
+            if not (named.start() and text[named.start() - 1].isalnum()) and not (
                 last_word in _EN_NOT_A_SURNAME or last_word in _EN_NOT_APPOSITION_NAME
             ):
-                keep_person(match.group(1), match.start(1))
+                keep_person(named.group(1), named.start(1))
     if (
         organisations
         and capitalised
         and any(f" {word} ".encode() in latin for word in ("of", "for", "on", "in"))
     ):
-        for match in _EN_KIND_OF.finditer(body):
-            name = match.group(1)
+        for kind_match in _EN_KIND_OF.finditer(body):
+            if kind_match.start() and body[kind_match.start() - 1].isalpha():
+                continue  # inside a word ("Prelab of")
+            run_before = _EN_WORDS_BEFORE_KIND.search(
+                body, max(0, kind_match.start() - 80), kind_match.start()
+            )
+            start = run_before.start() if run_before else kind_match.start()
+            name = body[start : kind_match.end()]
             if leading := _EN_NOT_ORG_START.match(name):  # "The", "Director" before the name
                 name = name[leading.end() :].lstrip()
             name = _EN_KIND_OF_TAIL.sub("", name)
@@ -587,7 +606,7 @@ def find_candidates(
             if re.search(r" (?:of|for) ", name) and not name.endswith(" of Excellence"):
                 last_kind = _EN_KIND_WORD.findall(name)[-1]
                 body_type = _EN_KIND_TYPES.get(last_kind, "research-institute")
-                keep(name, body_type, len(title) + 2 + match.start(1) + match.group(1).index(name))
+                keep(name, body_type, len(title) + 2 + body.index(name, start))
     if capitalised and b"-" in latin:
         for match in _EN_HK_NAME.finditer(text):
             keep_person(match.group(1), match.start(1))
