@@ -386,6 +386,8 @@ NAMED_THINGS_AND_PEOPLE = [
         "LAWAID的創辦人Elizabeth Yip指出，LAWAID的AI系統針對香港的法律體系和法律條例",
         [("Elizabeth Yip", "person")],
     ),
+    # the longer title wins: 董事長, not 董事 followed by "長曾毓群" (and 就 is no reporting verb)
+    ("cradio-2605151", "寧德時代(03750.HK)董事長曾毓群就表示，", [("曾毓群", "person")]),
     # a foreign name spelt in sound characters after a title
     ("rthk-zh-1832450", "荷蘭經濟大臣卡雷曼斯表示，在與中國進行建設性會談後", [("卡雷曼斯", "person")]),
     ("rthk-zh-1832335", "微軟行政總裁納德拉表示，公司會使用Anthropic的模型", [("納德拉", "person")]),
