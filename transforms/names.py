@@ -93,14 +93,14 @@ _EN_ORG = re.compile(
 # A body named by its kind, then what it is for: "Institute of Digital Medicine", "Centre for Artificial
 # Intelligence in Life Sciences", "Faculty of Engineering", "Fund for Innovative Technology in Education"
 # (looked for from the kind word, then read back over up to four capitalised words before it)
+_EN_KINDS = "Institute|Centre|Center|Laboratory|Lab|Academy|Faculty|School|Fund|Programme|Scheme"
 _EN_KIND_OF = re.compile(
-    r"(?:Institute|Centre|Center|Laboratory|Lab|Academy|Faculty|School|Fund|Programme|Scheme)"
+    rf"(?:{_EN_KINDS})"
     r" (?:of|for) (?:the )?[A-Z][A-Za-z&'-]*(?: (?:(?:and|of|for|in|&) )?[A-Z][A-Za-z&'-]*){0,6}"
 )
 _EN_WORDS_BEFORE_KIND = re.compile(r"(?:[A-Z](?<![A-Za-z][A-Z])[A-Za-z&'-]* ){0,4}\Z")
-_EN_KIND_WORD = re.compile(
-    r"\b(?:Institute|Centre|Center|Laboratory|Lab|Academy|Faculty|School|Fund|Programme|Scheme)\b"
-)
+_EN_KIND_WORD = re.compile(rf"\b(?:{_EN_KINDS})\b")
+_EN_PURPOSE = re.compile(" (?:of|for) ")
 _EN_KIND_TYPES = {
     "Faculty": "university",
     "School": "university",
@@ -603,7 +603,7 @@ def find_candidates(
                 name = name[leading.end() :].lstrip()
             name = _EN_KIND_OF_TAIL.sub("", name)
             # still the kind and what it is for; "… Centre of Excellence" names a grade, not what it is for
-            if re.search(r" (?:of|for) ", name) and not name.endswith(" of Excellence"):
+            if _EN_PURPOSE.search(name) and not name.endswith(" of Excellence"):
                 last_kind = _EN_KIND_WORD.findall(name)[-1]
                 body_type = _EN_KIND_TYPES.get(last_kind, "research-institute")
                 keep(name, body_type, len(title) + 2 + body.index(name, start))

@@ -30,6 +30,13 @@ def _articles() -> dict[str, dict[str, Any]]:
     return articles
 
 
+def _from_article(article_id: str, sentence: str) -> str:
+    """The sentence, checked to be the labelled article's own text."""
+    article = _articles()[article_id]
+    assert sentence in f"{article['title']}\n\n{article['body']}", article_id
+    return sentence
+
+
 def _people(text: str) -> list[str]:
     return [c["name"] for c in find_candidates("", text) if c["type"] == "person"]
 
@@ -322,9 +329,7 @@ PROGRAMMES = [
 def test_programmes_task_forces_and_english_given_names(
     article_id: str, sentence: str, expected: dict[str, Any]
 ) -> None:
-    article = _articles()[article_id]
-    assert sentence in f"{article['title']}\n\n{article['body']}"
-    assert find_candidates("", sentence, organisations=False) == [expected]
+    assert find_candidates("", _from_article(article_id, sentence), organisations=False) == [expected]
 
 
 def test_hong_kong_places_are_not_people() -> None:
@@ -454,9 +459,8 @@ NAMED_THINGS_AND_PEOPLE = [
 def test_named_things_and_people_in_real_sentences(
     article_id: str, sentence: str, names: list[tuple[str, str]]
 ) -> None:
-    article = _articles()[article_id]
-    assert sentence in f"{article['title']}\n\n{article['body']}"
-    assert [(c["name"], c["type"]) for c in find_candidates("", sentence, organisations=False)] == names
+    found = find_candidates("", _from_article(article_id, sentence), organisations=False)
+    assert [(c["name"], c["type"]) for c in found] == names
 
 
 # (article id in dev, sentence, the bodies a reader finds in it, with their types)
@@ -497,9 +501,11 @@ BODIES_BY_KIND = [
     ("article_id", "sentence", "bodies"), BODIES_BY_KIND, ids=[b[0] for b in BODIES_BY_KIND]
 )
 def test_bodies_named_by_their_kind(article_id: str, sentence: str, bodies: list[tuple[str, str]]) -> None:
-    article = _articles()[article_id]
-    assert sentence in f"{article['title']}\n\n{article['body']}"
-    found = [(c["name"], c["type"]) for c in find_candidates("", sentence) if c["type"] != "person"]
+    found = [
+        (c["name"], c["type"])
+        for c in find_candidates("", _from_article(article_id, sentence))
+        if c["type"] != "person"
+    ]
     assert found == bodies
 
 

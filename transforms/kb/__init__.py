@@ -152,11 +152,10 @@ def name_variants(entity: KbEntity) -> tuple[str, ...]:
     for form in entity.names:
         if _HAN_CHAR.search(form):
             # Hong Kong writes 機械人 where the mainland writes 機器人 (智元機器人, HK: 智元機械人)
-            for mainland, hong_kong in (("機器人", "機械人"), ("机器人", "機械人")):
-                if mainland in form:
-                    variants.append(form.replace(mainland, hong_kong))
-                elif hong_kong in form:
-                    variants.append(form.replace(hong_kong, mainland))
+            if "機械人" in form:
+                variants.append(form.replace("機械人", "機器人"))
+            elif "機器人" in form or "机器人" in form:
+                variants.append(form.replace("機器人", "機械人").replace("机器人", "機械人"))
             if form.startswith("香港") and len(form) - 2 >= 4:
                 variants.append(form[2:])
             elif hk_body and "香港" not in form and not form.startswith("港") and len(form) >= 3:
