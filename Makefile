@@ -99,10 +99,12 @@ bench-tag: install
 	$(BIN)/python -m transforms.bench_tag --articles 2000
 
 ## Retrain the tagger's learned models from tests/data/tagging/dev*.jsonl into transforms/kb/model/tagger.json.gz
-## (fixed seeds: the same data gives the same bytes; the file is committed).
+## and the mention model into transforms/kb/model/mentions.json.gz (fixed seeds: the same data gives the same
+## bytes; both files are committed).
 .PHONY: train
 train: install
 	$(BIN)/python -m transforms.train
+	$(BIN)/python -m transforms.train_mentions
 
 bench-warehouse: install
 	@$(MAKE) --no-print-directory postgres-start

@@ -161,7 +161,7 @@ def _split_joined_organisations(name: str) -> list[str]:
 
 
 # Common surnames in Hong Kong and mainland news (Traditional forms)
-_SURNAMES = (
+SURNAMES = (
     "陳李張黃何林吳劉梁鄭謝郭羅楊許葉蔡曾鄧馮蕭盧朱蘇潘莫彭余孫麥胡戴袁范方傅鍾廖唐文譚周"
     "江石姚黎韋霍鄺鄔甘關凌龍丘溫湯徐邱魏施柯崔程阮司葛岑聶"
     "王趙馬高夏田董杜呂洪侯賴顧孔丁沈任汪俞尹賀邵毛萬伍蔣龐金白秦雷譚薛閻龔嚴牛易常喬"
@@ -171,7 +171,7 @@ _SURNAMES = (
 )
 # one character, or two (歐陽萬里, 司徒…); a pattern that starts with a character class is scanned
 # for much faster than one that starts with an alternation
-_ZH_SURNAME = rf"[{_SURNAMES}](?:(?<=歐)陽|(?<=司)[徒馬])?"
+_ZH_SURNAME = rf"[{SURNAMES}](?:(?<=歐)陽|(?<=司)[徒馬])?"
 _ZH_VERB_WORDS = "表示|指出|指|稱|說|認為|強調|透露"
 _ZH_VERB = re.compile(
     rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|昨|亦|又|則|更|也|再)?"
@@ -222,7 +222,7 @@ _LATIN_NAME_AFTER_TITLE = re.compile(
 
 
 # What a name after a title starts with: a surname, a sound character, a capital, a space or a bracket
-_CAN_FOLLOW_A_TITLE = frozenset(_SURNAMES + _TRANSLITERATION + "ABCDEFGHIJKLMNOPQRSTUVWXYZ \u3000（")
+_CAN_FOLLOW_A_TITLE = frozenset(SURNAMES + _TRANSLITERATION + "ABCDEFGHIJKLMNOPQRSTUVWXYZ \u3000（")
 
 
 def _titled_names(text: str) -> Iterator[tuple[re.Pattern[str], re.Match[str]]]:
@@ -314,7 +314,7 @@ _ZH_BEFORE_NAME = frozenset(
 )
 # A given name holds no function word: "程被" in 過程被稱 is a word ending, a passive and a verb;
 # "周時表示" is "said at the week".
-_NOT_IN_GIVEN_NAME = re.compile(r"[被是在也就都會將已要曾並對把於為與和及或的了着著所這那其此該但而則最時昨]")
+NOT_IN_GIVEN_NAME = re.compile(r"[被是在也就都會將已要曾並對把於為與和及或的了着著所這那其此該但而則最時昨]")
 # Ordinary words whose second character is a surname: the "name" in 如何清晰指 starts inside 如何.
 _WORDS_ENDING_IN_A_SURNAME = frozenset(
     "如何 任何 為何 幾何 從何 過程 工程 課程 流程 議程 進程 全程 行程 歷程 療程 日程 規程 里程 章程 路程 專程 "
@@ -533,9 +533,7 @@ def organisation_type(name: str) -> str:
 def _is_a_word(name: str) -> bool:
     """A Chinese "name" that is a word or a phrase: it holds a reporting verb or a title, starts with a
     common word that begins with a surname (白皮書, 曾經), or its given name holds a function word."""
-    return bool(
-        _NOT_A_NAME.search(name) or name[:2] in _ZH_COMMON_WORDS or _NOT_IN_GIVEN_NAME.search(name, 1)
-    )
+    return bool(_NOT_A_NAME.search(name) or name[:2] in _ZH_COMMON_WORDS or NOT_IN_GIVEN_NAME.search(name, 1))
 
 
 def find_candidates(
@@ -653,7 +651,7 @@ def find_candidates(
                 if before in _ZH_BEFORE_NAME:
                     pass
                 elif (
-                    before in _SURNAMES
+                    before in SURNAMES
                     and len(name) == 3
                     and (start < 2 or not _HAN.match(text[start - 2]) or text[start - 2] in _ZH_BEFORE_NAME)
                 ):

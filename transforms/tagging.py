@@ -33,6 +33,7 @@ import ahocorasick_rs
 from transforms import text as text_module
 from transforms.kb import KB_DIR, KbEntity, load_entities, load_vocab, name_variants
 from transforms.learned import MODES, LabelModel, LearnedModel, ModelError, SparseVector, load_model
+from transforms.mentions import MentionModel, MentionModelError, find_learned, load_mention_model
 from transforms.names import find_candidates
 from transforms.text import (
     clean_text,
@@ -152,10 +153,18 @@ class TagResult:
             "relevance": round(self.relevance, 4),
             "ai_score": round(self.ai_score, 4),
             "hk_score": round(self.hk_score, 4),
-            # knowledge-base entities, then new names (kb_id null) found by pattern in relevant articles
+            # knowledge-base entities, then new names (kb_id null): found by pattern (organisations in
+            # relevant articles only) or proposed by the mention model, with its probability
             "entities": self.entities
             + [
-                {"name": c["name"], "type": c["type"], "kb_id": None, "mentions": [c["name"]]}
+                {
+                    "name": c["name"],
+                    "type": c["type"],
+                    "kb_id": None,
+                    "mentions": [c["name"]],
+                    "found_by": c.get("by", "pattern"),
+                    **({"probability": c["probability"]} if "probability" in c else {}),
+                }
                 for c in self.candidates
             ],
             "sectors": [s["sector"] for s in self.sectors],
@@ -322,6 +331,8 @@ class Tagger:
         vocab: dict[str, Any] | None = None,
         mode: str = "hybrid",
         model: LearnedModel | None = None,
+        mention_model: MentionModel | None = None,
+        learned_mentions: bool = True,
     ):
         if mode not in MODES:
             raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
@@ -329,6 +340,7 @@ class Tagger:
         self.vocab = vocab or load_vocab()
         self.learned = self._learned_model(mode, model)
         self.mode = self.learned.mode if self.learned is not None else "rules"
+        self.mention_model = self._mention_model(mention_model) if learned_mentions else None
         tables = _cached_tables(self.entities, self.vocab)
         self.automaton = _build_automaton(tables.keys, tables.values)
         self.label_automaton = _build_automaton(tables.label_keys, tables.label_values)
@@ -347,6 +359,25 @@ class Tagger:
         other.learned = self._learned_model(model.mode, model) if model is not None else None
         other.mode = model.mode if model is not None else "rules"
         return other
+
+    def using_mentions(self, mention_model: MentionModel | None) -> Tagger:
+        """This tagger with another mention model; None: new names from the patterns alone (what the
+        mention model is trained beside)."""
+        other = copy.copy(self)
+        other.mention_model = mention_model
+        return other
+
+    @staticmethod
+    def _mention_model(model: MentionModel | None) -> MentionModel | None:
+        """The mention model given, or the checked-in one; without a usable file, new names come from
+        the patterns alone (and the log says so)."""
+        if model is not None:
+            return model
+        try:
+            return load_mention_model()
+        except MentionModelError as error:
+            log.warning("new names from the patterns alone: %s", error)
+            return None
 
     @staticmethod
     def _learned_model(mode: str, model: LearnedModel | None) -> LearnedModel | None:
@@ -469,10 +500,16 @@ class Tagger:
         else:
             sectors, themes = _Labels([], {}), _Labels([], {})
         # People are named the same way in any story; organisation patterns are noisier, so they run
-        # only on relevant stories (where "new names this week" come from).
+        # only on relevant stories (where "new names this week" come from), and so does the mention
+        # model (it reads every capitalised run: most of the crawl is not relevant, and costs nothing).
         candidates = find_candidates(
             article.title, article.body, known=self._known_surface_forms, organisations=relevant
         )
+        if self.mention_model is not None and relevant:
+            named = [m for e in view.entities.found for m in e["mentions"]] + [c["name"] for c in candidates]
+            candidates += find_learned(
+                article.title, article.body, named, self._known_surface_forms, self.mention_model
+            )
         return TagResult(
             relevant=relevant,
             relevance=relevance,

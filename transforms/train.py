@@ -71,21 +71,20 @@ GATES = {"hybrid": "strong-ai", "learned": None}
 
 # -- data -------------------------------------------------------------------------------------------
 
-# Splits by file-name prefix. A blind split is read only when asked for by name (`--split blind8`), once,
+# Splits by file-name prefix. A blind split is read only when asked for by name (`--split blind11`), once,
 # at the end of a round. Once read it is no longer blind: blind … blind7 were read in earlier rounds and
-# became training data on 2026-11-26 (renamed `dev_read_blind*.jsonl`); blind8 replaced them.
+# became training data on 2026-11-26 (renamed `dev_read_blind*.jsonl`), blind8 and blind10 on 2026-11-27.
 SPLIT_GLOBS = {
     "dev": ("dev.jsonl", "dev_*.jsonl"),
     "test": ("test.jsonl", "test_*.jsonl"),
     "test2": ("test2.jsonl", "test2_*.jsonl"),
     "heldout": ("test.jsonl", "test_*.jsonl", "test2.jsonl", "test2_*.jsonl"),
-    # filled on 2026-11-26 (fourth session) after blind7 had been read at the end of the session's first round
-    "blind8": ("blind8_*.jsonl",),
-    # 2026-11-26 (fifth session): 50 RTHK items of November 2025, none relevant; read once, at the end
+    # 2026-11-26 (fifth session): 50 RTHK items of November 2025, none relevant; read at the end of three
+    # sessions (a check for false positives on ordinary local news)
     "blind9": ("blind9_*.jsonl",),
-    # 2026-11-27 (seventh session): 52 web items, 29 relevant, collected and labelled by two annotators who
+    # 2026-11-27 (eighth session): 56 web items, 33 relevant, collected and labelled by two annotators who
     # never saw the tagger; read once, at the end of the session
-    "blind10": ("blind10_*.jsonl",),
+    "blind11": ("blind11_*.jsonl",),
 }
 TRAINING_SPLIT = "dev"
 

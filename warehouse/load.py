@@ -403,12 +403,16 @@ def _tag_rows(
                 "status": "candidate",
             }
         )
+        # what proposed the new name: a pattern, or the mention model with its probability
+        found_by = {"found_by": candidate.get("found_by", "pattern")}
+        if "probability" in candidate:
+            found_by["probability"] = candidate["probability"]
         entity_rows.append(
             {
                 "article_id": article_id,
                 "entity_id": entity_id,
                 "mentions": [candidate["name"]],
-                "evidence": [],
+                "evidence": [found_by],
             }
         )
     sector_conf = record.get("sector_confidence") or {}

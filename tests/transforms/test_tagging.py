@@ -408,7 +408,13 @@ def test_byline_and_unknown_officials_become_candidate_people() -> None:
     assert "Judy Cui" in names
     titled = _labelled("rthk-zh-1832955")  # 運輸署總工程師郭家駿接受《政府新聞網》訪問
     output = default_tagger().tag(titled["title"], titled["body"]).as_output()
-    assert {"name": "郭家駿", "type": "person", "kb_id": None, "mentions": ["郭家駿"]} in output["entities"]
+    assert {
+        "name": "郭家駿",
+        "type": "person",
+        "kb_id": None,
+        "mentions": ["郭家駿"],
+        "found_by": "pattern",
+    } in output["entities"]
 
 
 def test_a_known_name_that_opencc_phrases_change_is_not_a_new_name() -> None:
