@@ -1,7 +1,7 @@
 """Tagging quality on the labelled sets in tests/data/tagging/ (dev = tuned and trained on; test, test2
-= held out; blind8, blind9, blind10 = blind splits, run only when asked for by name (`--split blind10`);
-blind10 is the one no session read before the seventh; the blind splits before blind8 were read and are
-now dev files, `dev_read_blind*.jsonl`).
+= held out; blind9, blind11 = blind splits, run only when asked for by name (`--split blind11`);
+blind11 is the one no session read before the eighth; the other blind splits were read and are now dev
+files, `dev_read_blind*.jsonl`, except blind9: RTHK general news, none relevant).
 
 Relevance: precision/recall/F1 of `relevant`. Entities: a predicted entity is correct when one of
 its mentions matches a labelled mention (compared after folding case, width and script); a

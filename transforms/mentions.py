@@ -36,15 +36,16 @@ from transforms.text import fold, fold_case, fold_width
 MENTIONS_PATH = KB_DIR / "model" / "mentions.json.gz"
 FORMAT = 1
 
-# A capitalised word (SenseTime, Co-GenAI, 4Paradigm), initials (K.C.) or an abbreviated title (Prof.),
-# and the small words a name can hold inside it ("Bank of China", "Ernst & Young", "Fédération de la
-# Haute Couture", "Committee on AI"). A full stop ends a run otherwise: "… Young on Monday. Norway".
+# A capitalised word (SenseTime, Co-GenAI, 4Paradigm), initials (K.C., the D. of "Christopher D. Lee") or
+# an abbreviated title (Prof.), and the small words a name can hold inside it ("Bank of China", "Ernst &
+# Young", "Fédération de la Haute Couture", "Committee on AI"). A full stop ends a run otherwise: "…
+# Young on Monday. Norway".
 _WEEKDAYS_AND_MONTHS = (
     "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
-    "August|September|October|November|December"
+    "August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
 )
 _WORD = (
-    r"(?:[A-Z]\.(?:[A-Z]\.)+|(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Co|Inc|Ltd|Corp)\."
+    r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z]\.(?= [A-Z])|(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Co|Inc|Ltd|Corp)\."
     r"|[A-Z][A-Za-z0-9]*(?:[.'’&-][A-Za-z0-9]+)*|[0-9]+[A-Za-z][A-Za-z0-9]*)"
 )
 _JOINER = rf"(?:of|for|and|the|&|de|la|du|von|van|der|on(?! (?:{_WEEKDAYS_AND_MONTHS})\b))"
@@ -53,7 +54,18 @@ _RUN = re.compile(rf"{_WORD}(?:[ -](?:{_JOINER} )*{_WORD})*(?![A-Za-z0-9-])")
 # faster than a look-behind tried at every character of a Chinese text
 _WORD_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789’'-")
 _CAPITALISED = re.compile(rb"[A-Z]")
-_OPENING = re.compile(r"(?:The|[A-Z][A-Za-z]+['’]s) ")
+# where one name ends and another starts inside a run: a possessive ("SpaceX's Starship", "Mike Ford's")
+# or a job title ("NASA Administrator Jim Bridenstine", "President Trump"); a date after a name ("House
+# Intelligence Committee Tuesday") is no part of it
+_POSSESSIVE = re.compile(r"['’]s\b")
+_JOB_TITLE_WORDS = re.compile(
+    r"\b(?:(?:Administrator|President|Vice|Chairman|Chairwoman|Chairperson|Chief|Executive|CEO|CFO|CTO|COO|"
+    r"Director|Secretary|Minister|Commissioner|Governor|Senator|Rep\.|Representative|Mayor|Spokesman|"
+    r"Spokeswoman|Spokesperson|Founder|Judge|Justice|General|Captain|Officer|Manager|Head|Deputy|Acting) )+"
+    r"(?=[A-Z])"
+)
+_TRAILING_DATE = re.compile(rf" (?:{_WEEKDAYS_AND_MONTHS})\.?$")
+_OPENING = re.compile(r"The ")
 _CONTEXT_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|[\u3400-\u9fff]{1,2}|[^\sA-Za-z\u3400-\u9fff]")
 _LOWER_WORD = re.compile(r"\b[a-z][a-z'-]+\b")
 _SENTENCE_START = re.compile(r"(?:[.!?:。！？：]\s*|\n\s*|[\"“「(（]\s*)\Z")
@@ -82,9 +94,47 @@ class Run:
     starts: tuple[int, ...]
 
 
+def _segments(surface: str) -> list[tuple[str, int]]:
+    """The names a run holds, each with its offset: split at possessives and job titles, without a date
+    after it ("Britain's Conservative Party" → Britain, Conservative Party)."""
+    surface = _TRAILING_DATE.sub("", surface) if " " in surface else surface
+    pieces: list[tuple[str, int]] = []
+    start = 0
+    for cut in (*_POSSESSIVE.finditer(surface), *_JOB_TITLE_WORDS.finditer(surface)):
+        pieces.append((surface[start : cut.start()], start))
+        start = cut.end()
+    pieces.append((surface[start:], start))
+    pieces.sort(key=lambda piece: piece[1])
+    out = []
+    for piece, offset in pieces:
+        stripped = piece.strip(" .")
+        if len(stripped) >= 2 and stripped[0].isupper():
+            out.append((stripped, offset + piece.index(stripped)))
+    return out
+
+
+def _readings(surface: str) -> list[tuple[str, int]]:
+    """A name and the shorter names it may be instead, each with its offset: without "The", each side
+    of "and" ("Prof. Shen and K.C. Chan", but "Science and Technology" too), the part before "of"
+    ("Martin Taylor of Aberdeenshire", but "Bank of China" too). The model scores every reading; the
+    likeliest of those that overlap is kept (`non_overlapping`)."""
+    readings = [(surface, 0)]
+    if surface.startswith("The ") and len(surface) > 5:
+        readings.append((surface[4:], 4))
+    if " and " in surface:
+        offset = 0
+        for part in surface.split(" and "):
+            offset = surface.index(part, offset)
+            readings.append((part, offset))
+            offset += len(part)
+    if " of " in surface:
+        readings.append((surface[: surface.index(" of ")], 0))
+    return readings
+
+
 def runs(text: str) -> list[Run]:
-    """The distinct capitalised runs of `text`, in order of first occurrence ("The X" and "Y's X" also
-    as "X", "X and Y" also as "X" and "Y")."""
+    """The distinct capitalised runs of `text` and their readings (`_segments`, `_readings`), in order of
+    first occurrence."""
     found: dict[str, tuple[str, list[int]]] = {}
     if not _CAPITALISED.search(text.encode("ascii", "ignore")):
         return []
@@ -92,24 +142,29 @@ def runs(text: str) -> list[Run]:
         start = match.start()
         if start and text[start - 1] in _WORD_CHARACTERS:
             continue
-        surface = match.group().rstrip(".")
-        forms = [(surface, start)]
-        # "The Law Reform Commission", "Norway’s Norges Bank": the name without its first word too
-        opening = _OPENING.match(surface)
-        if opening and opening.end() < len(surface) - 1:
-            forms.append((surface[opening.end() :], start + opening.end()))
-        # "Prof. Shen and K.C. Chan": two names as well as one ("Science and Technology")
-        offset = 0
-        for part in surface.split(" and ") if " and " in surface else ():
-            forms.append((part, start + surface.index(part, offset)))
-            offset = surface.index(part, offset) + len(part)
-        for form, offset in forms:
-            key = latin_fold(form)
-            if key in found:
-                found[key][1].append(offset)
-            else:
-                found[key] = (form, [offset])
+        for segment, segment_offset in _segments(match.group().rstrip(".")):
+            for reading, offset in _readings(segment):
+                form = reading.lstrip("abcdefghijklmnopqrstuvwxyz& ")  # "and the House …": the name
+                offset += len(reading) - len(form)
+                if len(form) < 2:
+                    continue
+                key = latin_fold(form)
+                if key in found:
+                    found[key][1].append(start + segment_offset + offset)
+                else:
+                    found[key] = (form, [start + segment_offset + offset])
     return [Run(surface, key, tuple(starts)) for key, (surface, starts) in found.items()]
+
+
+def non_overlapping(proposals: list[tuple[float, int, int, Any]]) -> list[Any]:
+    """Of proposals (probability, start, end, payload) whose first occurrences overlap, the likeliest."""
+    kept: list[tuple[int, int]] = []
+    out = []
+    for _, start, end, payload in sorted(proposals, key=lambda p: (-p[0], p[1])):
+        if all(end <= s or e <= start for s, e in kept):
+            kept.append((start, end))
+            out.append(payload)
+    return out
 
 
 # A Chinese name: a surname and one or two characters that are no function word (林子健, 齊中祥). Every such
@@ -368,7 +423,7 @@ def find_learned(
     """Names the model proposes in one article (`candidate_runs` scored at or above its threshold).
     A run whose own text and occurrences score so low that no context could lift it to the threshold
     is not read further (the same decisions as scoring `features`, for a fraction of the work)."""
-    proposals: list[dict[str, Any]] = []
+    proposals: list[tuple[float, int, int, dict[str, Any]]] = []
     lower: set[str] | None = None
     weights = model.name_weights
     for text, run in candidate_runs(title, body, mentions, known):
@@ -384,14 +439,19 @@ def find_learned(
         z += sum(weights.get(f, 0.0) for f in context)
         if z >= threshold:
             feats = [*own, *occurrence, *context]
+            p = _sigmoid(z)
             proposals.append(
-                {
-                    "name": run.surface,
-                    "type": model.entity_type(feats),
-                    "count": len(run.starts),
-                    "by": "model",
-                    "probability": round(_sigmoid(z), 3),
-                }
+                (
+                    p,
+                    run.starts[0],
+                    run.starts[0] + len(run.surface),
+                    {
+                        "name": run.surface,
+                        "type": model.entity_type(feats),
+                        "count": len(run.starts),
+                        "by": "model",
+                        "probability": round(p, 3),
+                    },
+                )
             )
-    proposals.sort(key=lambda c: -float(c["probability"]))
-    return proposals[:limit]
+    return non_overlapping(proposals)[:limit]

@@ -38,6 +38,7 @@ from transforms.mentions import (
     candidate_runs,
     features,
     lower_words_of,
+    non_overlapping,
     parse_mention_model,
     script,
 )
@@ -57,6 +58,7 @@ DECIMALS = 4
 class Row:
     item: int
     surface: str
+    start: int  # its first occurrence (overlapping proposals: the likeliest is kept)
     features: list[str]
     label: str | None  # the labelled entity type, or None: not a name
 
@@ -80,7 +82,7 @@ def rows_and_outputs(
         for text, run in candidate_runs(article.title, article.body, named, tagger._known_surface_forms):
             lower = lower if lower is not None else lower_words_of(text)
             feats = features(text, run, len(article.title), lower)
-            rows.append(Row(index, run.surface, feats, gold.get(run.folded)))
+            rows.append(Row(index, run.surface, run.starts[0], feats, gold.get(run.folded)))
     return rows, outputs
 
 
@@ -140,10 +142,15 @@ def with_proposals(
     """The rules-only outputs plus each row of a relevant item whose probability reaches its script's
     threshold, as a new name."""
     merged = [dict(o, entities=list(o["entities"])) for o in outputs]
+    by_item: dict[int, list[tuple[float, int, int, tuple[Row, str]]]] = {}
     for row, (p, kind) in zip(rows, scored, strict=True):
         # (the tagger asks the model only about relevant stories)
         if p >= thresholds[script(row.surface)] and outputs[row.item]["relevant"]:
-            merged[row.item]["entities"].append(
+            span = (p, row.start, row.start + len(row.surface), (row, kind))
+            by_item.setdefault(row.item, []).append(span)
+    for item, proposals in by_item.items():
+        for row, kind in non_overlapping(proposals):
+            merged[item]["entities"].append(
                 {"name": row.surface, "type": kind, "kb_id": None, "mentions": [row.surface]}
             )
     return merged

@@ -22,6 +22,7 @@ from transforms.mentions import (
     han_runs,
     load_mention_model,
     lower_words_of,
+    non_overlapping,
     runs,
     script,
 )
@@ -69,19 +70,34 @@ def _proposals(tagger: Tagger, item: dict) -> dict[str, str]:
 
 
 def test_runs_are_capitalised_word_sequences_with_their_small_words() -> None:
-    # a real SCMP-style sentence shape: "of" and "&" inside a name, "iPhone" not read as "Phone",
-    # "The X" and "Y’s X" also as "X", every occurrence kept
+    # "of" and "&" inside a name, "iPhone" not read as "Phone", "The X" also as "X", every occurrence
+    # kept; a possessive or a job title splits a run into two names, and a date after a name is cut off
     text = (
         "The Law Reform Commission met Ernst & Young on Monday. Norway’s Norges Bank sold shares. "
-        "An iPhone app by Bank of China (Hong Kong) went live; the Law Reform Commission agreed."
+        "An iPhone app by Bank of China (Hong Kong) went live; the Law Reform Commission agreed. "
+        "NASA Administrator Jim Bridenstine and Christopher D. Smith told the House Intelligence "
+        "Committee Tuesday."
     )
     found = {run.surface: run.starts for run in runs(text)}
     assert "Law Reform Commission" in found and len(found["Law Reform Commission"]) == 2
-    assert "Ernst & Young" in found
-    assert "Norges Bank" in found and "Norway’s Norges Bank" in found
+    assert "Ernst & Young" in found and "Ernst & Young on Monday" not in found
+    assert "Norway" in found and "Norges Bank" in found and "Norway’s Norges Bank" not in found
     assert "Bank of China" in found and "Hong Kong" in found
     assert "Phone" not in found and "iPhone" not in found
+    assert {"NASA", "Jim Bridenstine", "Christopher D. Smith", "House Intelligence Committee"} <= set(found)
+    assert not any("Administrator" in name or "Tuesday" in name for name in found)
+    for name, starts in found.items():  # every offset is where the name is
+        assert all(text[start : start + len(name)] == name for start in starts)
     assert runs("香港人工智能研發院今日成立。") == []  # no Latin capital: nothing read
+
+
+def test_overlapping_proposals_keep_the_likeliest() -> None:
+    proposals = [
+        (0.6, 0, 26, "Martin Taylor of Aberdeenshire"),
+        (0.9, 0, 13, "Martin Taylor"),
+        (0.5, 40, 44, "BBC"),
+    ]
+    assert non_overlapping(proposals) == ["Martin Taylor", "BBC"]
 
 
 def test_chinese_names_are_a_surname_and_one_or_two_characters() -> None:
@@ -143,21 +159,23 @@ def test_proposals_are_never_known_names_openers_or_in_stories_not_relevant(
 
 def test_the_fast_path_decides_as_scoring_every_feature(tagger: Tagger, dev: list[dict]) -> None:
     """`find_learned` skips reading a run's context when its own score cannot reach the threshold;
-    its proposals must be exactly the runs whose full features reach it."""
+    its proposals must be exactly the runs whose full features reach it (the likeliest of overlapping
+    ones)."""
     model = load_mention_model()
     checked = 0
     for item in dev[::3]:
         view = tagger.analyse(item["title"], item["body"])
         article = view.article
         named = [m for e in view.entities.found for m in e["mentions"]]
-        expected = set()
+        reaching = []
         lower = None
         for text, run in candidate_runs(article.title, article.body, named, tagger._known_surface_forms):
             lower = lower if lower is not None else lower_words_of(text)
             p = model.probability(features(text, run, len(article.title), lower))
             if p >= model.thresholds[script(run.surface)]:
-                expected.add(run.surface)
+                reaching.append((p, run.starts[0], run.starts[0] + len(run.surface), run.surface))
             checked += 1
+        expected = set(non_overlapping(reaching))
         found = find_learned(
             article.title, article.body, named, tagger._known_surface_forms, model, limit=1000
         )
