@@ -211,6 +211,8 @@ def surface_features(surface: str) -> tuple[str, ...]:
         out.append("inner-capital")
     if first in given_names():
         out.append("given-name")
+    if latin_fold(surface) in places():
+        out.append("place")
     return tuple(out)
 
 
@@ -399,6 +401,15 @@ def given_names() -> frozenset[str]:
         for line in path.read_text(encoding="utf-8").splitlines()
         if not line.startswith("#")
         for word in line.split()
+    )
+
+
+@lru_cache(maxsize=1)
+def places() -> frozenset[str]:
+    """Countries, continents, US states and large cities (`transforms/kb/places.txt`, from GeoNames)."""
+    path = KB_DIR / "places.txt"
+    return frozenset(
+        latin_fold(line) for line in path.read_text(encoding="utf-8").splitlines() if line and line[0] != "#"
     )
 
 
