@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.paths import DATA
 from transforms.eval_tag import names_precision, wilson
+from transforms.mentions import runs
 from transforms.names import find_candidates
 
 SAMPLE = DATA / "tagging" / "names_sample.jsonl"
@@ -33,6 +34,9 @@ def test_every_judgement_has_its_context_and_source() -> None:
         "feed-new-patterns",
         "feed-new-patterns-2",
         "feed-new-patterns-3",
+        "mention-model-1",
+        "mention-model-2",
+        "mention-model-3",
     }
     for row in rows:
         assert row["name"] in row["context"] and row["source"]
@@ -88,3 +92,28 @@ def test_precision_table_counts_the_judgements() -> None:
         assert f"| {sample} | {len(judged)} | {correct} | {correct / len(judged):.3f} |" in table
     low, high = wilson(116, 120)
     assert low < 116 / 120 < high and 0.0 < low and high < 1.0
+
+
+def test_run_boundaries_judged_wrong_in_the_first_mention_model_sample_are_not_read_again() -> None:
+    """The mention model's first judged sample (2026-11-27) found names with a possessive, a job title,
+    a date or a place attached, and names cut at a middle initial; the runs it reads were then fixed."""
+    boundary_errors = {
+        "SpaceX's Starship",
+        "Mike Ford’s",
+        "Britain's Conservative Party",
+        "NASA Administrator Jim Bridenstine",
+        "CPUC President Marybel Batjer",
+        "InfoNation President Dan McDowell",
+        "House Intelligence Committee Tuesday",
+        "Carla Babb on Nov",
+        "Christopher D",
+        "Victor N",
+        "Ryan S",
+        "Patrick W",
+        "Jonathan P",
+        "Christopher L",
+    }
+    rows = [r for r in _judged() if r["sample"] == "mention-model-1" and r["name"] in boundary_errors]
+    assert len(rows) == len(boundary_errors) and not any(r["correct"] for r in rows)
+    for row in rows:
+        assert row["name"] not in {run.surface for run in runs(row["context"])}, row["note"]
