@@ -184,6 +184,9 @@ def choose_thresholds(
             report = evaluate(items, with_proposals(rows, outputs, scored, {**chosen, kind: threshold}))
             figures[f"{kind} {threshold:.2f}"] = round(report["entities"]["f1"], 4)
         chosen[kind] = float(max(THRESHOLDS, key=lambda t: (figures[f"{kind} {t:.2f}"], t)))
+    typed = {"without": evaluate(items, outputs), "chosen": evaluate(items, with_proposals(rows, outputs, scored, chosen))}
+    for name, report in typed.items():
+        figures[f"typed {name}"] = round(report["entities_typed"]["f1"], 4)
     return chosen, figures
 
 
@@ -191,7 +194,8 @@ def train(path: Path = MENTIONS_PATH) -> dict[str, Any]:
     started = time.perf_counter()
     files = split_files(TRAINING_SPLIT)
     items = load_split(TRAINING_SPLIT)
-    rows, outputs = rows_and_outputs(items, Tagger(mode="rules", learned_mentions=False))
+    tagger = Tagger(mode="rules", learned_mentions=False)
+    rows, outputs = rows_and_outputs(items, tagger)
     thresholds, figures = choose_thresholds(items, rows, outputs)
     meta = {
         "trained_on": [str(p.relative_to(REPO_ROOT)) for p in files],
