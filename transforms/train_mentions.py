@@ -184,7 +184,10 @@ def choose_thresholds(
             report = evaluate(items, with_proposals(rows, outputs, scored, {**chosen, kind: threshold}))
             figures[f"{kind} {threshold:.2f}"] = round(report["entities"]["f1"], 4)
         chosen[kind] = float(max(THRESHOLDS, key=lambda t: (figures[f"{kind} {t:.2f}"], t)))
-    typed = {"without": evaluate(items, outputs), "chosen": evaluate(items, with_proposals(rows, outputs, scored, chosen))}
+    typed = {
+        "without": evaluate(items, outputs),
+        "chosen": evaluate(items, with_proposals(rows, outputs, scored, chosen)),
+    }
     for name, report in typed.items():
         figures[f"typed {name}"] = round(report["entities_typed"]["f1"], 4)
     return chosen, figures
