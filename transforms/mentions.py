@@ -226,14 +226,6 @@ def occurrence_features(text: str, run: Run, title_length: int) -> list[str]:
     return out
 
 
-# the features `context_features` can give, by group; a run's score can rise by at most the largest
-# weight of each group (`MentionModel.context_bound`)
-CONTEXT_GROUPS = (
-    *("b0=", "b1=", "a0=", "a1=", "sentence-start", "only-sentence-start", "also-lower"),
-    *("zh-b1=", "zh-b2=", "zh-a1=", "zh-a2="),
-)
-
-
 def context_features(text: str, run: Run, lower_words: set[str]) -> list[str]:
     """The words around a run's first occurrence, whether it opens sentences, and whether its one word
     also occurs uncapitalised (then a word, not a name). A Chinese name: the character and the two
@@ -297,20 +289,12 @@ class MentionModel:
     type_bias: tuple[float, ...]
     thresholds: dict[str, float]  # by script: "latin" (capitalised runs), "han" (Chinese names)
     meta: dict[str, Any]
-    # derived: the thresholds as scores, the most the context features can add, scores by surface
+    # derived: the thresholds as scores, and scores by surface (names and openers recur)
     threshold_scores: dict[str, float] = field(init=False)
-    context_bound: float = field(init=False)
     _surface_scores: dict[tuple[str, ...], float] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.threshold_scores = {
-            kind: math.log(min(max(t, 1e-9), 1 - 1e-9) / (1 - min(max(t, 1e-9), 1 - 1e-9)))
-            for kind, t in self.thresholds.items()
-        }
-        self.context_bound = sum(
-            max([0.0] + [w for f, w in self.name_weights.items() if f.startswith(group)])
-            for group in CONTEXT_GROUPS
-        )
+        self.threshold_scores = {kind: _logit(t) for kind, t in self.thresholds.items()}
 
     def score(self, feats: Iterable[str]) -> float:
         weights = self.name_weights
@@ -352,6 +336,11 @@ class MentionModel:
             sort_keys=True,
             separators=(",", ":"),
         )
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
 
 
 def _sigmoid(z: float) -> float:
@@ -431,25 +420,19 @@ def candidate_runs(
 def find_learned(
     title: str, body: str, mentions: Iterable[str], known: set[str], model: MentionModel, limit: int = 15
 ) -> list[dict[str, Any]]:
-    """Names the model proposes in one article (`candidate_runs` scored at or above its threshold).
-    A run whose own text and occurrences score so low that no context could lift it to the threshold
-    is not read further (the same decisions as scoring `features`, for a fraction of the work)."""
+    """Names the model proposes in one article (`candidate_runs` scored at or above its threshold; of
+    overlapping ones, the likeliest)."""
     proposals: list[tuple[float, int, int, dict[str, Any]]] = []
     lower: set[str] | None = None
-    weights = model.name_weights
     for text, run in candidate_runs(title, body, mentions, known):
-        own = surface_features(run.surface)
-        occurrence = occurrence_features(text, run, len(title))
-        z = model.name_bias + model.surface_score(own) + sum(weights.get(f, 0.0) for f in occurrence)
-        threshold = model.threshold_scores[script(run.surface)]
-        if z + model.context_bound < threshold:
-            continue
         if lower is None:
             lower = lower_words_of(text)
-        context = context_features(text, run, lower)
-        z += sum(weights.get(f, 0.0) for f in context)
+        own = surface_features(run.surface)
+        rest = [*occurrence_features(text, run, len(title)), *context_features(text, run, lower)]
+        z = model.name_bias + model.surface_score(own) + model.score(rest)
+        threshold = model.threshold_scores[script(run.surface)]
         if z >= threshold:
-            feats = [*own, *occurrence, *context]
+            feats = [*own, *rest]
             p = _sigmoid(z)
             proposals.append(
                 (

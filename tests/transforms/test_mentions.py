@@ -158,9 +158,9 @@ def test_proposals_are_never_known_names_openers_or_in_stories_not_relevant(
 
 
 def test_the_fast_path_decides_as_scoring_every_feature(tagger: Tagger, dev: list[dict]) -> None:
-    """`find_learned` skips reading a run's context when its own score cannot reach the threshold;
-    its proposals must be exactly the runs whose full features reach it (the likeliest of overlapping
-    ones)."""
+    """`find_learned` scores a run's own text once per surface (cached) and the rest per article; its
+    proposals must be exactly the runs whose full features reach the threshold (the likeliest of
+    overlapping ones)."""
     model = load_mention_model()
     checked = 0
     for item in dev[::3]:
