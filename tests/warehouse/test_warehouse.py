@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from tests.paths import SNAPSHOT
+from tests.paths import DATA, SNAPSHOT
 from transforms.dates import HKT
 from warehouse.db import downgrade, get_engine, upgrade
 from warehouse.load import load_articles, sync_sources
@@ -407,3 +407,30 @@ def test_quality_gate_catches_lost_rows_and_bad_values(warehouse_url: str) -> No
         conn.execute(text("UPDATE entities SET type = 'place' WHERE id = 'cyberport'"))
     with pytest.raises(QualityCheckFailed, match="entities.type accepted values"):
         run_checks(engine)
+
+
+def test_new_names_keep_what_proposed_them(engine) -> None:  # type: ignore[no-untyped-def]
+    """A new name's row says whether a pattern or the mention model proposed it, with the model's
+    probability; a reload writes no second row. (A real labelled item: an HKU laboratory press release,
+    its address in tests/data/tagging.)"""
+    import json
+
+    from transforms.tagging import default_tagger, tag_record
+
+    lines = (DATA / "tagging" / "dev_read_blind10_web_en.jsonl").read_text(encoding="utf-8").splitlines()
+    item = next(json.loads(line) for line in lines if '"web-laotiantimes-7de3a879"' in line)
+    record = tag_record(
+        _record(0, url=item["url"], canonical_url=item["url"], title=item["title"], body=item["body"]),
+        default_tagger(),
+    )
+    record["entities"] = [e for e in record["entities"] if not e["kb_id"]]  # only the new names
+    by = {e["name"]: e["found_by"] for e in record["entities"]}
+    assert by["Getech Technology"] == "pattern" and by["TCL Industries"] == "model"
+    load_articles(engine, [record], "run-1")
+    load_articles(engine, [record], "run-2")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(select(ArticleEntity.entity_id, ArticleEntity.evidence)).all())
+    assert len(rows) == len(record["entities"])
+    assert rows["cand:company:Getech Technology"] == [{"found_by": "pattern"}]
+    [model_evidence] = rows["cand:company:TCL Industries"]
+    assert model_evidence["found_by"] == "model" and 0.5 <= model_evidence["probability"] <= 1.0
