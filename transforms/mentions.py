@@ -413,8 +413,16 @@ def candidate_runs(
         return
     named = {fold(m) if _HAN_ONLY.search(m) else latin_fold(m) for m in mentions}
     for run in found:
-        if run.folded not in known and not covered(run, named):
+        if run.folded not in known and not covered(run, named) and not _joins_a_named(run, named, known):
             yield text, run
+
+
+def _joins_a_named(run: Run, named: set[str], known: set[str]) -> bool:
+    """A run that joins a name already known with "and" ("Hong Kong Polytechnic University and Yingda
+    Securities"): two names, not one; the new side is read on its own (`_readings`)."""
+    if " and " not in run.surface:
+        return False
+    return any((part := latin_fold(side)) in named or part in known for side in run.surface.split(" and "))
 
 
 def find_learned(

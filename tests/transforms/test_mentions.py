@@ -215,3 +215,19 @@ def test_make_train_rebuilds_the_checked_in_mention_model(tmp_path: Path) -> Non
     figures, chosen = rebuilt["meta"]["cv_entity_f1"], rebuilt["thresholds"]
     assert figures[f"latin {chosen['latin']:.2f}"] > figures["without"]
     assert figures[f"han {chosen['han']:.2f}"] > figures[f"latin {chosen['latin']:.2f}"]
+
+
+def test_a_known_name_joined_to_another_by_and_is_two_names(tagger: Tagger, by_id: dict[str, dict]) -> None:
+    # "partnership between Hong Kong Polytechnic University and Diocesan Girls’ School": the whole run
+    # is two names; only the side the knowledge base does not know is left for the model to score
+    item = by_id["web-asiaeducationreview-abe962ba"]
+    joined = "Hong Kong Polytechnic University and Diocesan Girls"
+    assert any(run.surface.startswith(joined) for run in runs(item["body"]))
+    scored = {
+        run.surface
+        for _, run in candidate_runs(
+            item["title"], item["body"], ["Hong Kong Polytechnic University"], tagger._known_surface_forms
+        )
+    }
+    assert not any(" and " in surface and "Polytechnic" in surface for surface in scored)
+    assert any(surface.startswith("Diocesan Girls") for surface in scored)
