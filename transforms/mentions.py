@@ -44,15 +44,21 @@ _WEEKDAYS_AND_MONTHS = (
     "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
     "August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
 )
+# Latin letters with their accents (Fédération, Björn, Zürich; not × and ÷)
+_LETTER = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+_UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de"
 _WORD = (
     r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z]\.(?= [A-Z])|(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Co|Inc|Ltd|Corp)\."
-    r"|[A-Z][A-Za-z0-9]*(?:[.'’&-][A-Za-z0-9]+)*|[0-9]+[A-Za-z][A-Za-z0-9]*)"
+    rf"|[{_UPPER}][{_LETTER}0-9]*(?:[.'’&-][{_LETTER}0-9]+)*|[0-9]+[A-Za-z][{_LETTER}0-9]*)"
 )
 _JOINER = rf"(?:of|for|and|the|&|de|la|du|von|van|der|on(?! (?:{_WEEKDAYS_AND_MONTHS})\b))"
-_RUN = re.compile(rf"{_WORD}(?:[ -](?:{_JOINER} )*{_WORD})*(?![A-Za-z0-9-])")
+_RUN = re.compile(rf"{_WORD}(?:[ -](?:{_JOINER} )*{_WORD})*(?![{_LETTER}0-9-])")
 # a run must not go on a word ("iPhone" is not the run "Phone"): checked after the match, which is
 # faster than a look-behind tried at every character of a Chinese text
-_WORD_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789’'-")
+_WORD_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789’'-"
+    + "".join(chr(c) for c in range(0xC0, 0x250) if chr(c) not in "×÷")
+)
 _CAPITALISED = re.compile(rb"[A-Z]")
 # where one name ends and another starts inside a run: a possessive ("SpaceX's Starship", "Mike Ford's")
 # or a job title ("NASA Administrator Jim Bridenstine", "President Trump"); a date after a name ("House

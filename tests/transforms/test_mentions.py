@@ -231,3 +231,11 @@ def test_a_known_name_joined_to_another_by_and_is_two_names(tagger: Tagger, by_i
     }
     assert not any(" and " in surface and "Polytechnic" in surface for surface in scored)
     assert any(surface.startswith("Diocesan Girls") for surface in scored)
+
+
+def test_runs_keep_accented_latin_letters() -> None:
+    # an accented letter neither ends a name nor starts a new one ("F" of "Fédération" was a run alone)
+    text = "Björn Ulvaeus met the Fédération de la Haute Couture in Zürich; the price was 3×4."
+    found = [run.surface for run in runs(text)]
+    assert {"Björn Ulvaeus", "Fédération de la Haute Couture", "Zürich"} <= set(found)
+    assert "F" not in found and "Bj" not in found
