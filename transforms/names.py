@@ -138,6 +138,13 @@ _EN_ORG_SUFFIXES = frozenset(
 _EN_NOT_ORG_START = re.compile(
     r"(?:The|In|On|At|As|From|For|Secretary|Senior|Director|Chief|Head|Largest|Promotes|Kong)\b"
 )
+# A word that describes a company before its name ("Startup Fano Labs")
+_EN_ORG_DESCRIPTOR = re.compile(r"^(?:Startup|Start-up|Unicorn) (?=[A-Z])")
+# A title word inside a run, with a name after it
+_EN_TITLE_INSIDE = re.compile(
+    r"\b(?:Officer|Secretary|Director|Manager|Commissioner|Chairman|Chairwoman|Chairperson|President|Minister|"
+    r"Superintendent|Inspector|Lawmaker|Legislator|Councillor|Spokesman|Spokeswoman|Spokesperson) (?=[A-Z])"
+)
 # The suffix is not the end of the name: "… Centre of Excellence", "… Institute for Advanced Study"
 _EN_NAME_GOES_ON = re.compile(r" (?:of|for|on|and) (?:the )?[A-Z]")
 # Names built only from these words are policy areas ("Innovation and Technology"), not bodies
@@ -562,6 +569,10 @@ def find_candidates(
         """An English name: the capitalised run without leading titles, two words at least."""
         title = _EN_LEADING_TITLE.match(run)
         name = run[title.end() :] if title else run
+        # an office named before the person ("Government Chief Information Officer Tony Wong"): the
+        # words after its last title word
+        *_, office = _EN_TITLE_INSIDE.split(name)
+        name = office if office else name
         if " " in name and not _EN_NOT_PERSON.search(name):
             keep(name, "person", start + len(run) - len(name))
 
@@ -609,7 +620,10 @@ def find_candidates(
         for match in _EN_HK_NAME.finditer(text):
             keep_person(match.group(1), match.start(1))
     byline = _EN_BYLINE.match(body) if capitalised else None
-    if byline:
+    # a section label on the first line ("New Business") is words the article also writes in lower case
+    if byline and not any(
+        re.search(rf"\b{re.escape(word.lower())}\b", body) for word in byline.group(1).split()
+    ):
         keep(byline.group(1), "person", len(title) + 2 + byline.start(1))
     # in the body only: a headline capitalises every word ("Hong Kong Establishes Board for ...")
     for match in _EN_ORG.finditer(body) if organisations and capitalised else ():
@@ -617,6 +631,7 @@ def find_candidates(
             continue  # "Digital Education Centre" of "the Digital Education Centre of Excellence (CoE)"
         offset = match.start(1)
         for name in _split_joined_organisations(match.group(1)):
+            name = _EN_ORG_DESCRIPTOR.sub("", name)
             if (
                 " " in name
                 and not _EN_NOT_ORG_START.match(name)

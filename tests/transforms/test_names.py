@@ -43,6 +43,12 @@ def _people(text: str) -> list[str]:
 
 # (article id, sentence, the people a reader finds in it)
 PEOPLE = [
+    # tagging web-news-gov-0acf9ff3: an office of five words before the name (its last title word ends it)
+    (
+        "web-news-gov-0acf9ff3",
+        'Assistant Government Chief Information Officer Tony Wong said: "We understand that recently there is',
+        ["Tony Wong"],
+    ),
     # ai-news rthk-zh-2020-7ffbf6be66: job title + name + reporting verb
     (
         "rthk-zh-2020-7ffbf6be66",
@@ -183,6 +189,14 @@ def test_sentences_without_a_name_give_no_candidate(article_id: str, sentence: s
 
 
 ORGANISATIONS = [
+    # tagging web-fano-ef61df16: "Startup" describes the company and is no part of a name; "Fano Labs"
+    # alone is two words and a kind, too short to tell from "AI Labs"
+    (
+        "web-fano-ef61df16",
+        "HKEJ: Startup Fano Labs AI understands Chinese dialects\n\nHorizons Ventures has announced",
+        ["Horizons Ventures"],
+        "organisation",
+    ),
     # ai-news rthk-zh-1832740: a company by its legal suffix (有限公司 says it is a company)
     (
         "rthk-zh-1832740",
@@ -258,6 +272,14 @@ def test_byline_is_a_person() -> None:
     assert {"name": "Judy Cui", "type": "person", "count": 1} in find_candidates(
         article["title"], article["body"]
     )
+
+
+def test_a_section_label_on_the_first_line_is_no_byline() -> None:
+    # tagging web-geolive-e285ae91: the body opens with "New Business", words it also writes in lower case
+    article = _articles()["web-geolive-e285ae91"]
+    assert article["body"].startswith("New Business\n")
+    names = [c["name"] for c in find_candidates(article["title"], article["body"])]
+    assert "New Business" not in names and names
 
 
 def test_known_names_are_left_out_in_any_script() -> None:
