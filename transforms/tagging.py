@@ -338,6 +338,9 @@ class Tagger:
             raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
         self.entities = entities if entities is not None else load_entities()
         self.vocab = vocab or load_vocab()
+        # common two-character words a short Chinese name is read across (其中 in 其中大埔: not 中大)
+        crossing = [str(w) for w in self.vocab.get("crossing_words", ())]
+        self._common_words = frozenset(w for w in crossing if len(w) == 2)
         self.learned = self._learned_model(mode, model)
         self.mode = self.learned.mode if self.learned is not None else "rules"
         self.mention_model = self._mention_model(mention_model) if learned_mentions else None
@@ -656,7 +659,7 @@ class Tagger:
             by_kind[match.pattern.kind].append(match)
         article.matches = {kind: self._longest_first(found) for kind, found in by_kind.items()}
         if self.CROSSING_WORDS_WIN and not (article.body.isascii() and article.title.isascii()):
-            article.matches["entity"] = _not_crossing_words(article)
+            article.matches["entity"] = _not_crossing_words(article, self._common_words)
         if "://" in clean_b or "www." in clean_b:
             article.matches["entity"] = [
                 m for m in article.matches["entity"] if not _in_web_address(article, m)
@@ -918,14 +921,18 @@ def _in_web_address(article: _Article, match: Match) -> bool:
     return "://" in before or before.startswith("www.")
 
 
-def _not_crossing_words(article: _Article) -> list[Match]:
+def _not_crossing_words(article: _Article, common_words: frozenset[str] = frozenset()) -> list[Match]:
     """The entity matches without the Chinese ones that cut across a vocabulary word: 北大 (Peking
     University) in 北大嶼山, 港大 in 香港大部分 or 全港大專生, 人行 in 機械人行樓梯, 長和 in 副局長和.
     Chinese is written without spaces, and a short name read across a word boundary is a false match
     where the word read with its neighbours is the text's own (a word inside the name, or the name
-    inside a word, is no conflict)."""
+    inside a word, is no conflict). A two-character name is also checked against `common_words`
+    (vocab.yaml `crossing_words`), two-character words it shares a character with: 中大 in 其中大埔,
+    理大 in 處理大量, 港大 in 離港大堂."""
     matches = article.matches
     entities = matches["entity"]
+    if common_words:
+        entities = [m for m in entities if not _crosses_a_common_word(article, m, common_words)]
     words = [m for kind in ("hk", "elsewhere", "ai") for m in matches[kind] if not m.text.isascii()]
     if not words or not entities:
         return entities
@@ -941,6 +948,18 @@ def _not_crossing_words(article: _Article) -> list[Match]:
             continue
         kept.append(match)
     return kept
+
+
+def _crosses_a_common_word(article: _Article, match: Match, common_words: frozenset[str]) -> bool:
+    """A two-character Chinese match whose first character ends a common word with the character
+    before it, or whose last character starts one with the character after it."""
+    if match.end - match.start != 2 or match.text.isascii():
+        return False
+    text = article.title if match.field == "title" else article.body
+    start, end = match.start, match.end
+    return (start > 0 and text[start - 1 : start + 1] in common_words) or text[
+        end - 1 : end + 1
+    ] in common_words
 
 
 def _crosses(match: Match, words: list[Match]) -> bool:

@@ -555,6 +555,30 @@ def test_a_chinese_name_read_across_a_word_is_not_named() -> None:
     assert {"hku", "ck-hutchison"} <= {e["kb_id"] for e in output.entities}
 
 
+@pytest.mark.parametrize(
+    ("item_id", "words", "kb_id"),
+    [
+        ("hkcnews-10473", "其中大埔", "cuhk"),  # 其中 + 大埔 (Tai Po), not CUHK's 中大
+        ("hkcnews-36960", "處理大約", "polyu"),  # 處理 + 大約, not PolyU's 理大
+        ("web-stheadline-d9acd04c", "離港大堂", "hku"),  # the departure hall, not HKU's 港大
+        ("web-orientaldaily-da1fb55d", "醫科大學", "hkust"),  # a medical university, not HKUST's 科大
+        ("web-hk01-4b862c4f", "都大大", "hkmu"),  # 都 + 大大 (greatly), not HKMU's 都大
+    ],
+)
+def test_a_short_chinese_name_read_across_a_common_word_is_not_named(
+    item_id: str, words: str, kb_id: str
+) -> None:
+    """Two-character short names against vocab.yaml's `crossing_words`: the character before or after the
+    name makes a common word with it."""
+    item = _dev_item(item_id)
+    assert words in item["body"] and kb_id not in _kb_ids(item)
+
+
+def test_short_chinese_names_still_count_beside_other_words() -> None:
+    output = default_tagger().tag("中大研AI模型", "中大醫學院與港大今日公布，理大和科大將合作。")
+    assert {"cuhk", "hku", "polyu", "hkust"} <= {e["kb_id"] for e in output.entities}
+
+
 def test_a_body_named_only_in_an_event_or_a_job_title_is_not_named() -> None:
     """The guide: a body named only inside an event's name (立法會選舉) or a job title, its bracketed
     short name between (創新科技及工業局（創科局）局長), is not labelled."""
