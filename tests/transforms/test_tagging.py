@@ -575,7 +575,7 @@ def test_a_short_chinese_name_read_across_a_common_word_is_not_named(
 
 
 def test_short_chinese_names_still_count_beside_other_words() -> None:
-    output = default_tagger().tag("中大研AI模型", "中大醫學院與港大今日公布，理大和科大將合作。")
+    output = default_tagger().tag("中大研AI模型", "中大醫學院與港大今日公布，理大和科大將合作，並聯手中大宣傳。")
     assert {"cuhk", "hku", "polyu", "hkust"} <= {e["kb_id"] for e in output.entities}
 
 
