@@ -325,8 +325,9 @@ def test_knowledge_base_entries_are_what_the_sources_say() -> None:
         ("- {id: a, name: A, type: company, role: }\n", "key(s) ['role'] without value"),
         ("- {name: A, type: company}\n", "entry without id or name"),
         ("id: a\n", "expected a list of entries"),
+        (f"- {{id: {'a' * 121}, name: A, type: company}}\n", "['id'] longer than the warehouse keeps"),
     ],
-    ids=["duplicate", "type", "parent", "empty-key", "no-id", "not-a-list"],
+    ids=["duplicate", "type", "parent", "empty-key", "no-id", "not-a-list", "too-long"],
 )
 def test_knowledge_base_rejects_malformed_entries(tmp_path: Path, yaml_text: str, message: str) -> None:
     (tmp_path / "broken.yaml").write_text(yaml_text, encoding="utf-8")
@@ -575,7 +576,9 @@ def test_a_short_chinese_name_read_across_a_common_word_is_not_named(
 
 
 def test_short_chinese_names_still_count_beside_other_words() -> None:
-    output = default_tagger().tag("中大研AI模型", "中大醫學院與港大今日公布，理大和科大將合作，並聯手中大宣傳。")
+    output = default_tagger().tag(
+        "中大研AI模型", "中大醫學院與港大今日公布，理大和科大將合作，並聯手中大宣傳。"
+    )
     assert {"cuhk", "hku", "polyu", "hkust"} <= {e["kb_id"] for e in output.entities}
 
 

@@ -254,6 +254,10 @@ def _parsed_files(paths: list[Path], cached: bool = True) -> list[tuple[Path, An
     return list(zip(paths, parsed, strict=True))
 
 
+MAX_ID_LENGTH = 120  # warehouse.models.Entity.id
+MAX_NAME_LENGTH = 300  # Entity.name, zh_hant, zh_hans
+
+
 def load_entities(directory: Path | None = None) -> dict[str, KbEntity]:
     """Load and validate every entities/*.yaml file; ids must be unique and parents must exist."""
     default = KB_DIR / "entities"
@@ -289,6 +293,20 @@ def load_entities(directory: Path | None = None) -> dict[str, KbEntity]:
                 )
             if record.get("type") not in ENTITY_TYPES:
                 raise KnowledgeBaseError(f"{path.name}: {entity_id}: unknown type {record.get('type')!r}")
+            # the warehouse's `entities` columns (PostgreSQL enforces their lengths; SQLite does not)
+            too_long = [
+                key
+                for key, limit in (
+                    ("id", MAX_ID_LENGTH),
+                    ("name", MAX_NAME_LENGTH),
+                    ("zh_hant", MAX_NAME_LENGTH),
+                )
+                if len(str(record.get(key) or "")) > limit
+            ]
+            if too_long:
+                raise KnowledgeBaseError(
+                    f"{path.name}: {entity_id[:40]}…: {too_long} longer than the warehouse keeps"
+                )
             entities[entity_id] = KbEntity(
                 id=entity_id,
                 name=str(record["name"]),
