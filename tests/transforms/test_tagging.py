@@ -653,3 +653,19 @@ def test_a_robot_maker_is_named_with_hong_kongs_word_for_robot() -> None:
     sentence = "智元機械人及香港代理諾科達智駕的人形機械人與機械狗"
     found = default_tagger().tag("", sentence)
     assert {"agibot": ["智元機械人"]}.items() <= {e["kb_id"]: e["mentions"] for e in found.entities}.items()
+
+
+def test_a_hong_kong_school_is_named_from_the_education_bureau_list() -> None:
+    # 滙基書院 (United Christian College) in a real story on a school's AI plan; the list writes 匯基書院
+    item = _dev_item("web-hk01-c4025d84")
+    assert "滙基書院" in item["body"] and "school-united-christian-college" in _kb_ids(item)
+    assert load_entities()["school-united-christian-college"].source.startswith("github:")
+
+
+def test_hotels_and_hospitality_are_retail_words_the_rules_show_as_evidence() -> None:
+    """The guide's retail covers consumer services; the evidence a reader sees is the words themselves."""
+    item = _dev_item("web-comms8-f47ccd5e")  # "Hotels in Asia are staffed by AI robots"
+    output = Tagger(mode="rules").tag(item["title"], item["body"], item["language"]).as_output()
+    assert "retail" in output["sectors"]
+    words = {span["text"].lower() for span in output["evidence"]["sectors"]["retail"]}
+    assert {"hotel", "hospitality"} <= words
