@@ -44,8 +44,9 @@ _WEEKDAYS_AND_MONTHS = (
     "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
     "August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
 )
-# Latin letters with their accents (Fédération, Björn, Zürich; not × and ÷)
-_LETTER = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+# Latin letters with their accents (Fédération, Björn, Zürich; not × U+D7 and ÷ U+F7)
+_ACCENTED = ((0xC0, 0xD6), (0xD8, 0xF6), (0xF8, 0x24F))
+_LETTER = "A-Za-z" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _ACCENTED)
 _UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de"
 _WORD = (
     r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z]\.(?= [A-Z])|(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Co|Inc|Ltd|Corp)\."
@@ -57,7 +58,7 @@ _RUN = re.compile(rf"{_WORD}(?:[ -](?:{_JOINER} )*{_WORD})*(?![{_LETTER}0-9-])")
 # faster than a look-behind tried at every character of a Chinese text
 _WORD_CHARACTERS = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789’'-"
-    + "".join(chr(c) for c in range(0xC0, 0x250) if chr(c) not in "×÷")
+    + "".join(chr(c) for a, b in _ACCENTED for c in range(a, b + 1))
 )
 _CAPITALISED = re.compile(rb"[A-Z]")
 # where one name ends and another starts inside a run: a possessive ("SpaceX's Starship", "Mike Ford's")

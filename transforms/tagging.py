@@ -932,7 +932,12 @@ def _not_crossing_words(article: _Article, common_words: frozenset[str] = frozen
     matches = article.matches
     entities = matches["entity"]
     if common_words:
-        entities = [m for m in entities if not _crosses_a_common_word(article, m, common_words)]
+        # (the length test first: most matches are longer, and skip the call)
+        entities = [
+            m
+            for m in entities
+            if m.end - m.start != 2 or not _crosses_a_common_word(article, m, common_words)
+        ]
     words = [m for kind in ("hk", "elsewhere", "ai") for m in matches[kind] if not m.text.isascii()]
     if not words or not entities:
         return entities
