@@ -74,7 +74,8 @@ GATES = {"hybrid": "strong-ai", "learned": None}
 # Splits by file-name prefix. A blind split is read only when asked for by name (`--split blind11`), once,
 # at the end of a round. Once read it is no longer blind: blind … blind7 were read in earlier rounds and
 # became training data on 2026-11-26 (renamed `dev_read_blind*.jsonl`), blind8 and blind10 on 2026-11-27,
-# blind11 (read once, at the end of the eighth session) at the start of the ninth.
+# blind11 (read once, at the end of the eighth session) at the start of the ninth, blind12 (read once, at the
+# end of the ninth) at the start of the tenth.
 SPLIT_GLOBS = {
     "dev": ("dev.jsonl", "dev_*.jsonl"),
     "test": ("test.jsonl", "test_*.jsonl"),
@@ -83,9 +84,9 @@ SPLIT_GLOBS = {
     # 2026-11-26 (fifth session): 50 RTHK items of November 2025, none relevant; read at the end of three
     # sessions (a check for false positives on ordinary local news)
     "blind9": ("blind9_*.jsonl",),
-    # 2026-11-27 (ninth session): web items collected and labelled by two annotators who never saw the
+    # 2026-11-27 (tenth session): web items collected and labelled by two annotators who never saw the
     # tagger; read once, at the end of the session
-    "blind12": ("blind12_*.jsonl",),
+    "blind13": ("blind13_*.jsonl",),
 }
 TRAINING_SPLIT = "dev"
 

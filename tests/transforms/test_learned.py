@@ -92,7 +92,7 @@ def test_splits_glob_by_prefix_and_keep_blind_apart(tmp_path: Path) -> None:
         "test.jsonl",
         "test_pool_x.jsonl",
         "test2.jsonl",
-        "blind12_web_x.jsonl",
+        "blind13_web_x.jsonl",
         "dev_read_blind3_web_x.jsonl",
         "second_annotator.jsonl",
     ):
@@ -105,7 +105,7 @@ def test_splits_glob_by_prefix_and_keep_blind_apart(tmp_path: Path) -> None:
     assert names("test") == ["test.jsonl", "test_pool_x.jsonl"]
     assert names("test2") == ["test2.jsonl"]
     assert names("heldout") == ["test.jsonl", "test_pool_x.jsonl", "test2.jsonl"]
-    assert names("blind12") == ["blind12_web_x.jsonl"]
+    assert names("blind13") == ["blind13_web_x.jsonl"]
     assert train.TRAINING_SPLIT == "dev"
 
 
