@@ -785,8 +785,14 @@ def find_candidates(
             keep(name, organisation_type(name), match.end(1) - len(name))
     if len(found) > 1:
         found = _without_fragments(found)
-    ranked = sorted(found.items(), key=lambda kv: -len(kv[1]))[:limit]
-    return [{"name": name, "type": kind, "count": len(starts)} for (name, kind), starts in ranked]
+    # one name found by two patterns of different kinds is one candidate: the kind found most often
+    ranked: dict[str, tuple[str, set[int]]] = {}
+    for (name, kind), starts in sorted(found.items(), key=lambda kv: -len(kv[1])):
+        ranked.setdefault(name, (kind, starts))
+    return [
+        {"name": name, "type": kind, "count": len(starts)}
+        for name, (kind, starts) in list(ranked.items())[:limit]
+    ]
 
 
 def _without_fragments(found: dict[tuple[str, str], set[int]]) -> dict[tuple[str, str], set[int]]:

@@ -53,6 +53,8 @@ _AI_EXPANDED_OTHERWISE = re.compile(
 )
 _NEVER = re.compile("(?!)")  # as a `fold` gate: never convert the script
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+# a Latin name does not end right before "$": "invest HK$200 million" is a currency, not Invest HK
+_ASCII_NAME_GOES_ON = _ASCII_ALNUM | {"$"}
 # Chinese job titles that follow the name of a body: 局長, 署長, 主席, 行政總裁, 校長, 議員 ...
 _JOB_TITLES = (
     "副局長",
@@ -423,7 +425,7 @@ class Tagger:
             latin_start, latin_end, patterns, any_exact_case = values[index]
             if latin_start and start > 0 and folded[start - 1] in _ASCII_ALNUM:
                 continue
-            if latin_end and end < size and folded[end] in _ASCII_ALNUM:
+            if latin_end and end < size and folded[end] in _ASCII_NAME_GOES_ON:
                 continue
             surface = original[start:end]
             if not any_exact_case:  # the common case: every pattern of the key matches
@@ -512,6 +514,10 @@ class Tagger:
             named = [m for e in view.entities.found for m in e["mentions"]] + [c["name"] for c in candidates]
             candidates += find_learned(
                 article.title, article.body, named, self._known_surface_forms, self.mention_model
+            )
+        if candidates and view.entities.found:
+            candidates = _pieces_join_their_names(
+                article, view.entities, _cut_at_known_names(article, view.entities, candidates)
             )
         return TagResult(
             relevant=relevant,
@@ -1395,6 +1401,63 @@ _END = attrgetter("end")
 def _longest_key(match: Match) -> tuple[int, str, int]:
     """Longest first, then by field and position (the order `_longest_first` takes matches in)."""
     return (match.start - match.end, match.field, match.start)
+
+
+def _cut_at_known_names(
+    article: _Article, entities: _Entities, candidates: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A Chinese organisation name is found by its ending (學院, 集團, 協會), and where it starts is a
+    guess: when a known name stands inside it after other words, the name starts there (就讀理工大學,
+    請來香港新興科技教育協會, 最終選擇了思謀集團), unless those words are a place (美國麻省理工學院,
+    北京智譜華章科技股份有限公司) or another known name."""
+    known = [m for e in entities.found for m in e["mentions"] if not m.isascii()]
+    if not known:
+        return candidates
+    # words a name may start with: a place, or another known name (港大李嘉誠醫學院, InnoHK 創新香港研發平台)
+    places = {m.text for kind in ("hk", "elsewhere") for m in article.matches[kind]}
+    places |= {m for e in entities.found for m in e["mentions"]}
+    cut: dict[str, dict[str, Any]] = {}
+    for candidate in candidates:
+        name = candidate["name"]
+        if candidate["type"] != "person" and not name.isascii() and not name.startswith(tuple(places)):
+            starts = [at for m in known if (at := name.find(m)) > 0 and name[:at].strip() not in places]
+            if starts:
+                candidate = {**candidate, "name": name[min(starts) :]}
+        cut.setdefault(candidate["name"], candidate)
+    return list(cut.values())
+
+
+def _pieces_join_their_names(
+    article: _Article, entities: _Entities, candidates: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A new name found only inside a tagged entity's name is a shorter form of it ("Skild" of
+    "Skild AI", 中文大學 of 香港中文大學, "Faculty of Medicine" of "CUHK Faculty of Medicine"): it
+    becomes one of that entity's mentions rather than a second entity."""
+    spans: dict[str, list[tuple[int, int, dict[str, Any]]]] = {"title": [], "body": []}
+    for entity in entities.found:
+        for span in entities.evidence[entity["kb_id"]]:
+            spans[span["field"]].append((span["start"], span["end"], entity))
+    kept: list[dict[str, Any]] = []
+    for candidate in candidates:
+        name = candidate["name"]
+        owners: list[dict[str, Any]] = []
+        for part, text in (("title", article.title), ("body", article.body)):
+            at = text.find(name)
+            while at >= 0:
+                owner = next((e for s, end, e in spans[part] if s <= at and at + len(name) <= end), None)
+                if owner is None:  # somewhere outside every known name: a name of its own
+                    owners = []
+                    break
+                owners.append(owner)
+                at = text.find(name, at + 1)
+            else:
+                continue
+            break
+        if not owners:  # (or not found verbatim)
+            kept.append(candidate)
+        elif name not in owners[0]["mentions"]:
+            owners[0]["mentions"].append(name)
+    return kept
 
 
 def _span(match: Match) -> dict[str, Any]:

@@ -556,3 +556,17 @@ def test_a_place_after_a_body_or_a_general_before_a_name_is_not_part_of_it() -> 
     assert found("7916ecca969ffdd8f6fc32d171fbe0dd63db40fe4c1d2ade02b1dec5929a162f", sentence) == [
         ("Mark Milley", "person")
     ]
+
+
+def test_a_name_two_patterns_find_is_one_candidate() -> None:
+    """ "Beijing Fourth Paradigm Technology" is found by the company pattern and by the organisation
+    pattern (two kinds): the warehouse gets it once, with the kind found most often."""
+    item = next(
+        json.loads(line)
+        for line in (DATA / "tagging" / "dev_read_blind11_web_en.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if '"web-scmp-40d0450b"' in line
+    )
+    names = [c["name"] for c in find_candidates(item["title"], item["body"])]
+    assert "Beijing Fourth Paradigm Technology" in names and len(names) == len(set(names))

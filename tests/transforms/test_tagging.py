@@ -669,3 +669,42 @@ def test_hotels_and_hospitality_are_retail_words_the_rules_show_as_evidence() ->
     assert "retail" in output["sectors"]
     words = {span["text"].lower() for span in output["evidence"]["sectors"]["retail"]}
     assert {"hotel", "hospitality"} <= words
+
+
+def _new_names(item: dict) -> list[str]:
+    return [c["name"] for c in Tagger().using(None).tag(item["title"], item["body"]).candidates]
+
+
+def test_a_new_name_inside_a_known_one_is_that_entitys_mention() -> None:
+    """ "Skild" is found by pattern, but every time inside "Skild AI" (a known company): one entity, not
+    a second new name."""
+    item = _dev_item("web-daily8-08a5bfe6")  # "... humanoid start-up Skild AI ..."
+    result = Tagger().using(None).tag(item["title"], item["body"])
+    assert "Skild" not in [c["name"] for c in result.candidates]
+    assert {"Skild AI", "Skild"} <= set(
+        next(e for e in result.entities if e["kb_id"] == "skild-ai")["mentions"]
+    )
+
+
+def test_a_chinese_organisation_starts_at_the_known_name_inside_it() -> None:
+    """The organisation pattern finds 學院/集團/大學 endings; the words before a known name are the
+    sentence's (就讀, 最終選擇了), so the name starts at the known name."""
+    for item_id, read_across in (
+        ("web-stheadline-60771c12", "就讀理工大學"),
+        ("web-hkcd-a38b1b35", "最終選擇了思謀集團"),
+        ("web-mingpao-70950b45", "受港大工程學院"),
+    ):
+        item = _dev_item(item_id)
+        assert read_across in item["body"]
+        assert not [name for name in _new_names(item) if read_across in name or name in read_across[:-2]]
+
+
+def test_a_place_before_a_known_name_stays_in_the_new_name() -> None:
+    """美國麻省理工學院: a place starts the name (the cut above is for other words)."""
+    item = _dev_item("web-mingpao-54079acb")
+    assert "美國麻省理工學院" in _new_names(item)
+
+
+def test_hk_dollars_after_invest_are_not_invest_hk() -> None:
+    item = _dev_item("web-scmp-4ae9ef9f")  # "Cyberport announced ... it would invest HK$200 million"
+    assert "invest HK$200" in item["body"] and "investhk" not in _kb_ids(item)
