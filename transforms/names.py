@@ -86,9 +86,11 @@ _CAPITALISED = re.compile(rb"[A-Z][a-z]")
 # "AI" is no suffix: "Generative AI", "Chinese AI", "Gen AI" are phrases, not bodies. Names may hold
 # "and", "of", "for" ("Research and Development Centre", "Institute of Technology").
 _EN_ORG = re.compile(
-    r"([A-Z](?<!\w[A-Z])(?:[A-Za-z0-9&]+ (?:(?:and|of|for|&) )?[A-Z]){0,5}[A-Za-z0-9&]+ (?:(?:and|of|for|&) )?(?:Ltd|Limited|Inc|Corporation|Holdings|Group|Labs?|"
+    r"([A-Z](?<!\w[A-Z])(?:[A-Za-z0-9&]+ (?:(?:and|of|for|&) )?[A-Z]){0,5}[A-Za-z0-9&]+ (?:(?:and|of|for|&) )?"
+    # a legal form after the name ("Perfect Optics Co., Ltd."), its full stop included
+    r"(?:(?:Co\.?,? )?(?:Ltd|Inc)\.|Co\.,? Limited\b|(?:Ltd|Limited|Inc|Corporation|Holdings|Group|Labs?|"
     r"Technologies|Technology|Institute|Centre|Center|Foundation|Association|Council|Academy|Ventures|Capital|"
-    r"Robotics))\b"
+    r"Robotics)\b))"
 )
 # A body named by its kind, then what it is for: "Institute of Digital Medicine", "Centre for Artificial
 # Intelligence in Life Sciences", "Faculty of Engineering", "Fund for Innovative Technology in Education"
@@ -147,6 +149,7 @@ _EN_TITLE_INSIDE = re.compile(
 )
 # The suffix is not the end of the name: "… Centre of Excellence", "… Institute for Advanced Study"
 _EN_NAME_GOES_ON = re.compile(r" (?:of|for|on|and) (?:the )?[A-Z]")
+_EN_LEGAL_FORMS = (" Ltd.", " Inc.", " Limited")  # a name ends with its legal form
 # Names built only from these words are policy areas ("Innovation and Technology"), not bodies
 _EN_GENERIC_ORG_WORDS = frozenset(
     "Hong Kong Science Innovation Technology Technologies and Culture Art Arts Information Digital Research "
@@ -154,13 +157,14 @@ _EN_GENERIC_ORG_WORDS = frozenset(
 )
 
 
-def _split_joined_organisations(name: str) -> list[str]:
+def _split_joined_organisations(name: str, known: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Two names joined by "and" ("Alibaba Group and Tencent Holdings") are two organisations: split
-    where the words before "and" already end like a name ("Research and Development Centre" stays)."""
+    where the words before "and" already end like a name ("Research and Development Centre" stays) or
+    are a known name ("PolyU and Shenzhen Bwell Technology")."""
     parts = name.split(" and ")
     names = [parts[0]]
     for part in parts[1:]:
-        if names[-1].rsplit(" ", 1)[-1] in _EN_ORG_SUFFIXES:
+        if names[-1].rsplit(" ", 1)[-1] in _EN_ORG_SUFFIXES or _folded(names[-1]) in known:
             names.append(part)
         else:
             names[-1] += " and " + part
@@ -627,10 +631,10 @@ def find_candidates(
         keep(byline.group(1), "person", len(title) + 2 + byline.start(1))
     # in the body only: a headline capitalises every word ("Hong Kong Establishes Board for ...")
     for match in _EN_ORG.finditer(body) if organisations and capitalised else ():
-        if _EN_NAME_GOES_ON.match(body, match.end(1)):
+        if _EN_NAME_GOES_ON.match(body, match.end(1)) and not match.group(1).endswith(_EN_LEGAL_FORMS):
             continue  # "Digital Education Centre" of "the Digital Education Centre of Excellence (CoE)"
         offset = match.start(1)
-        for name in _split_joined_organisations(match.group(1)):
+        for name in _split_joined_organisations(match.group(1), known):
             name = _EN_ORG_DESCRIPTOR.sub("", name)
             if (
                 " " in name

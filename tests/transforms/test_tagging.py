@@ -708,3 +708,18 @@ def test_a_place_before_a_known_name_stays_in_the_new_name() -> None:
 def test_hk_dollars_after_invest_are_not_invest_hk() -> None:
     item = _dev_item("web-scmp-4ae9ef9f")  # "Cyberport announced ... it would invest HK$200 million"
     assert "invest HK$200" in item["body"] and "investhk" not in _kb_ids(item)
+
+
+def test_a_company_named_with_its_legal_form_is_a_new_name() -> None:
+    """ "Perfect Optics Co., Ltd.", "Zhongguancun International Co., Ltd. and Nanjing ...": the legal form
+    ends the name (its full stop too), even when "and" another name follows."""
+    item = _dev_item("web-laitimes-0aad215b")
+    assert {"Perfect Optics Co., Ltd.", "Zhongguancun International Co., Ltd."} <= set(_new_names(item))
+
+
+def test_a_known_name_before_and_is_a_name_of_its_own() -> None:
+    """ "PolyU and Shenzhen Bwell Technology Co. Ltd.": PolyU is known, so the new name is the company
+    alone."""
+    item = _dev_item("web-polyu-f526d7ca")
+    names = _new_names(item)
+    assert "Shenzhen Bwell Technology Co. Ltd." in names and not [n for n in names if n.startswith("PolyU")]
