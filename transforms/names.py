@@ -44,6 +44,13 @@ _EN_TITLED = re.compile(
     r"(?:M(?<!\wM)(?:r|s|rs|iss)|D(?<!\wD)r|P(?<!\wP)rof(?:essor)?|S(?<!\wS)ecretary|C(?<!\wC)hair(?:man|woman))"
     rf"\.? ({_EN_NAME})"
 )
+# Hong Kong universities write the surname in capitals ("Prof. WENG Qihao", "Dr. Tiffany SO",
+# "Professor Wen-Hua CHEN"): after a title, a capitalised surname before or after the given names
+_EN_CAPS_WORD = r"[A-Z]{2,}(?:-[A-Z]{2,})?(?![\w-])"
+_EN_TITLED_CAPS = re.compile(
+    r"(?:M(?<!\wM)(?:r|s|rs)|D(?<!\wD)r|I(?<!\wI)r|P(?<!\wP)rof(?:essor)?)"
+    rf"\.? ((?:{_EN_WORD} ){{1,3}}{_EN_CAPS_WORD}|{_EN_CAPS_WORD}(?: {_EN_WORD}){{1,3}}\b)"
+)
 _EN_SAID = re.compile(
     rf"\b({_EN_NAME}),? (?:said|says|told|added|noted|explained)\b|\b(?:said|says|according to) ({_EN_NAME})\b"
 )
@@ -79,7 +86,7 @@ _EN_NOT_PERSON = re.compile(
     r"Magazine|Representative|Drug|Drugs|Pharmacy|Bank|Airlines|Airways)\b"
 )
 # Cue words, as bytes: `find_candidates` looks for them in the article's ASCII characters alone
-_EN_TITLE_WORDS = (b"Mr", b"Ms", b"Dr", b"Prof", b"Secretary", b"Chair")
+_EN_TITLE_WORDS = (b"Mr", b"Ms", b"Dr", b"Ir", b"Prof", b"Secretary", b"Chair")
 _EN_SAID_WORDS = (b" said", b" says", b" told", b" added", b" noted", b" explained", b"according to ")
 # Every English name pattern holds a capitalised word; most Chinese articles hold none
 _CAPITALISED = re.compile(rb"[A-Z][a-z]")
@@ -583,6 +590,9 @@ def find_candidates(
     # cheap substring checks first: most articles have no English title or reporting verb at all
     if capitalised and any(word in latin for word in _EN_TITLE_WORDS):
         for match in _EN_TITLED.finditer(text):
+            keep_person(match.group(1), match.start(1))
+    if capitalised and any(word in latin for word in _EN_TITLE_WORDS):
+        for match in _EN_TITLED_CAPS.finditer(text):
             keep_person(match.group(1), match.start(1))
     if capitalised and any(word in latin for word in _EN_SAID_WORDS):
         for match in _EN_SAID.finditer(text):

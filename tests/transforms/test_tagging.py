@@ -11,6 +11,7 @@ import pytest
 
 from tests.paths import DATA, FIXTURES, SHARED, SNAPSHOT
 from transforms.kb import KnowledgeBaseError, load_entities, name_variants
+from transforms.names import find_candidates
 from transforms.tagging import MAX_CHARS, Tagger, _unclaimed_variants, default_tagger
 from transforms.text import clean_text, clean_title, fold, to_simplified
 from transforms.train import load_split
@@ -723,3 +724,12 @@ def test_a_known_name_before_and_is_a_name_of_its_own() -> None:
     item = _dev_item("web-polyu-f526d7ca")
     names = _new_names(item)
     assert "Shenzhen Bwell Technology Co. Ltd." in names and not [n for n in names if n.startswith("PolyU")]
+
+
+def test_a_surname_in_capitals_after_a_title_is_a_person() -> None:
+    """Hong Kong universities write surnames in capitals, before or after the given names."""
+    polyu = _dev_item("web-polyu-92ffd7af")  # "Led by Prof. Qihao WENG, Chair Professor of Geomatics"
+    assert "Prof. Qihao WENG" in polyu["body"] and "Qihao WENG" in _new_names(polyu)
+    cuhk = _dev_item("web-cuhk-950f1ec0")  # "Dr. Tiffany SO and Professor Simon YU from the Department"
+    assert "Tiffany SO" in _new_names(cuhk)
+    assert not find_candidates("", "As Dr HKU said, the PolyU team will go on.")
