@@ -1433,6 +1433,9 @@ def _pieces_join_their_names(
     """A new name found only inside a tagged entity's name is a shorter form of it ("Skild" of
     "Skild AI", 中文大學 of 香港中文大學, "Faculty of Medicine" of "CUHK Faculty of Medicine"): it
     becomes one of that entity's mentions rather than a second entity."""
+    named = [m for e in entities.found for m in e["mentions"]]
+    if not any(c["name"] in m for c in candidates for m in named):
+        return candidates  # (most articles: no new name is a piece of a known one's mention)
     spans: dict[str, list[tuple[int, int, dict[str, Any]]]] = {"title": [], "body": []}
     for entity in entities.found:
         for span in entities.evidence[entity["kb_id"]]:
