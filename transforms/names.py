@@ -25,7 +25,7 @@ def _folded(name: str) -> str:
 
 
 # Words of a name: Sean, Jean-Luc, and Hong Kong given names written with a hyphen (Mo-po, Chun-kit)
-_EN_WORD = r"[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?"
+_EN_WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-Za-z][a-zß-öø-ÿ]+)?"  # (accented: Martin Bergö, Stefan Östlund)
 _EN_NAME = rf"{_EN_WORD}(?: [A-Z]\.)?(?: {_EN_WORD}){{1,3}}"
 # Titles a capitalised run may start with ("Financial Secretary Paul Chan said"): not part of the name
 _EN_LEADING_TITLE = re.compile(
@@ -66,6 +66,7 @@ _EN_APPOSITION_TITLE = re.compile(
     r"associate|vice)\b"
 )
 _EN_NAME_BEFORE_COMMA = re.compile(rf"({_EN_NAME})\Z")
+_EN_NAME_FOLLOWS = re.compile(rf" {_EN_NAME}\b")
 # Subjects, places and publications named before a comma and a title ("Mathematical Sciences, and
 # Professor of", "our Legal Update, Hong Kong Privacy Commissioner")
 _EN_NOT_APPOSITION_NAME = frozenset(
@@ -73,7 +74,7 @@ _EN_NOT_APPOSITION_NAME = frozenset(
 )
 # Capitalised runs that are places or bodies, not people
 _EN_NOT_PERSON = re.compile(
-    r"\b(?:Hong|Kong|China|Chinese|Government|Department|Bureau|Authority|Council|University|Company|Bank|"
+    r"\b(?:Hong Kong|Kowloon|China|Chinese|Government|Department|Bureau|Authority|Council|University|Company|Bank|"
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
     r"August|September|October|November|December|The|This|That|"
     # airlines, outlets, bodies and places named like a person ("Air India said")
@@ -600,6 +601,8 @@ def find_candidates(
             keep_person(match.group(group), match.start(group))
     if capitalised and b", " in latin:
         for title_match in _EN_APPOSITION_TITLE.finditer(text):
+            if title_match.group().endswith("rofessor") and _EN_NAME_FOLLOWS.match(text, title_match.end()):
+                continue  # the title of the name after it ("Global Relations, Professor Stefan Östlund")
             comma = title_match.start()
             named = _EN_NAME_BEFORE_COMMA.search(text, max(0, comma - 80), comma)
             if named is None:

@@ -230,3 +230,41 @@ def test_hybrid_leaves_relevance_to_the_rules_when_they_won(rules: Tagger, dev: 
         result = tagger.tag(item["title"], item["body"])
         assert result.relevant == view.relevant
         assert result.relevance == (view.relevance if view.has_strong_ai else 0.0)
+
+
+def test_relative_floor_is_kept_only_when_it_beats_none_on_out_of_fold_rows() -> None:
+    """Out-of-fold probabilities of three labels over six stories: the third label is selected beside
+    a far likelier one and is wrong there, so a floor of the top label's probability helps."""
+    y = {
+        "a": np.array([1, 1, 0, 1, 0, 1]),
+        "b": np.array([0, 0, 1, 0, 1, 0]),
+        "c": np.array([0, 0, 0, 0, 0, 1]),
+    }
+    p = {
+        "a": np.array([0.9, 0.8, 0.1, 0.95, 0.2, 0.7]),
+        "b": np.array([0.1, 0.2, 0.9, 0.1, 0.8, 0.1]),
+        "c": np.array([0.35, 0.3, 0.3, 0.32, 0.1, 0.6]),  # wrong at 0.3-0.35 beside a top of 0.8-0.95
+    }
+    thresholds = {"a": 0.5, "b": 0.5, "c": 0.25}
+    oof = {label: (p[label], y[label]) for label in y}
+    floor = train.relative_floor(oof, thresholds)
+    assert 0.4 <= floor <= 0.7
+    # the same rows with the third label right where it is selected: no floor
+    right = {**oof, "c": (p["c"], (p["c"] >= 0.25).astype(int))}
+    assert train.relative_floor(right, thresholds) == 0.0
+
+
+def test_checked_in_models_apply_their_relative_floor(dev: list[dict]) -> None:
+    """Whatever floor training chose is what the tagger applies: no selected label of a kind is below
+    that share of the kind's most probable one."""
+    model = load_model("hybrid")
+    tagger = Tagger(mode="rules").using(model)
+    relevant = [item for item in dev if item["relevant"]][:150]
+    for item in relevant:
+        output = tagger.tag(item["title"], item["body"]).as_output()
+        for kind in ("sector", "theme"):
+            floor = model.kinds[kind].relative_floor
+            confidence = output[f"{kind}_confidence"]
+            learned = [p for label, p in confidence.items() if label in model.kinds[kind].models]
+            if learned:
+                assert min(learned) >= floor * max(learned) - 1e-3

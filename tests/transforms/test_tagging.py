@@ -733,3 +733,13 @@ def test_a_surname_in_capitals_after_a_title_is_a_person() -> None:
     cuhk = _dev_item("web-cuhk-950f1ec0")  # "Dr. Tiffany SO and Professor Simon YU from the Department"
     assert "Tiffany SO" in _new_names(cuhk)
     assert not find_candidates("", "As Dr HKU said, the PolyU team will go on.")
+
+
+def test_accented_names_and_the_surname_kong_are_people() -> None:
+    """ "Professor Martin Bergö" whole (not "Martin Berg"), and "Global Relations" before ", Professor
+    Stefan Östlund" is no person; Kong is a surname as well as half of Hong Kong."""
+    visit = _dev_item("gia-P2026051200107")
+    names = _new_names(visit)
+    assert {"Martin Bergö", "Stefan Östlund"} <= set(names) and "Global Relations" not in names
+    eduhk = _dev_item("web-eduhk-970fb42d")  # "Led by Professor Kong Siu-cheung, Director of ..."
+    assert "Kong Siu-cheung" in _new_names(eduhk)
