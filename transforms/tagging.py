@@ -103,6 +103,26 @@ def _case_sensitive(surface: str) -> bool:
     return bool(letters) and all(c.isupper() for c in letters)
 
 
+def _capitalised_name(pattern: Pattern) -> bool:
+    """An entity's Latin name of two words or more that starts with a capital after any "The" (Scale
+    AI, The Standard). (One word is left alone: Chinese text writes brands small, "facebook專頁".)"""
+    surface = pattern.surface[4:] if pattern.surface[:4] in ("The ", "the ") else pattern.surface
+    return (
+        pattern.kind == "entity"
+        and " " in pattern.surface
+        and surface.isascii()
+        and surface[:1].isupper()
+        and not surface.startswith("Government")  # "the government of the Hong Kong SAR"
+    )
+
+
+def _written_small(text: str, start: int, end: int) -> bool:
+    """Does the text write the name's first letter (after any "the") in lower case?"""
+    if text[start : start + 4] in ("The ", "the ") and end - start > 4:
+        start += 4
+    return text[start].islower()
+
+
 def _common_word_form(surface: str) -> bool:
     """An ambiguous alias that is one capitalised English word (Police, Apple, Meta, Post): as a
     name it is capitalised; lower case it is the word ("police said", "an apple")."""
@@ -132,7 +152,7 @@ class Match:
 
 # An automaton over folded pattern keys, and per key: starts with a Latin letter, ends with one, patterns,
 # whether any of them must match case.
-AutomatonEntry = tuple[bool, bool, tuple["Pattern", ...], bool]
+AutomatonEntry = tuple[int, bool, tuple["Pattern", ...], bool]
 Automaton = tuple[Any, list[AutomatonEntry]]
 
 
@@ -424,6 +444,8 @@ class Tagger:
         for index, start, end in finder.find_matches_as_indexes(folded, overlapping=True):
             latin_start, latin_end, patterns, any_exact_case = values[index]
             if latin_start and start > 0 and folded[start - 1] in _ASCII_ALNUM:
+                continue
+            if latin_start == 2 and _written_small(original, start, end):
                 continue
             if latin_end and end < size and folded[end] in _ASCII_NAME_GOES_ON:
                 continue
@@ -1225,7 +1247,9 @@ def _automaton_table(patterns: dict[str, list[Pattern]]) -> tuple[list[str], lis
     keys = list(patterns)
     values = [
         (
-            _is_latin(key[0]),
+            # 2: a Latin key that only capitalised names have ("The Paper", "Scale AI"): written with
+            # a small letter it is words ("the paper said", "large-scale AI models"), not the name
+            (2 if all(_capitalised_name(p) for p in patterns[key]) else 1) if _is_latin(key[0]) else 0,
             _is_latin(key[-1]),
             tuple(patterns[key]),
             any(p.exact_case for p in patterns[key]),

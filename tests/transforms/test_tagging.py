@@ -743,3 +743,17 @@ def test_accented_names_and_the_surname_kong_are_people() -> None:
     assert {"Martin Bergö", "Stefan Östlund"} <= set(names) and "Global Relations" not in names
     eduhk = _dev_item("web-eduhk-970fb42d")  # "Led by Professor Kong Siu-cheung, Director of ..."
     assert "Kong Siu-cheung" in _new_names(eduhk)
+
+
+def test_a_capitalised_name_written_small_is_words() -> None:
+    """ "large-scale AI models" is not Scale AI, "television broadcasts" not TVB, "the standard
+    workflow" not The Standard: a Latin name of two words or more needs its capital letter; "the
+    government of the Hong Kong SAR" still names the government."""
+    item = _dev_item("gia-P2026012200237")
+    assert "television broadcasts" in item["body"] and "tvb" not in _kb_ids(item)
+    sentence = "The tools sit inside the standard workflow, and the government of the Hong Kong SAR agrees."
+    found = {e["kb_id"] for e in default_tagger().tag("", sentence).entities}
+    assert "the-standard" not in found and "government-of-hksar" in found
+    assert "the-standard" in {
+        e["kb_id"] for e in default_tagger().tag("", "The Standard reported it.").entities
+    }
