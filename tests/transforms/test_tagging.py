@@ -757,3 +757,14 @@ def test_a_capitalised_name_written_small_is_words() -> None:
     assert "the-standard" in {
         e["kb_id"] for e in default_tagger().tag("", "The Standard reported it.").entities
     }
+
+
+def test_short_names_read_across_words_of_other_kinds() -> None:
+    """人行 (the People's Bank) in 個人行李, 深大 in 資深大律師, 行會 (ExCo) in 舉行會談: real items."""
+    for item_id, words, kb_id in (
+        ("gia-P2026012100577", "個人行李", "pboc"),
+        ("web-hk01-1ec92a15", "資深大律師", "shenzhen-university"),
+        ("rthk-zh-1832304", "舉行會談", "executive-council"),
+    ):
+        item = _dev_item(item_id)
+        assert words in item["body"] and kb_id not in _kb_ids(item), item_id
