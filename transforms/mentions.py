@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from transforms.kb import KB_DIR
-from transforms.names import NOT_IN_GIVEN_NAME, SURNAMES
-from transforms.text import fold, fold_case, fold_width
+from transforms.names import NOT_IN_GIVEN_NAME, SURNAMES, looks_simplified
+from transforms.text import fold, fold_case, fold_width, to_traditional
 
 MENTIONS_PATH = KB_DIR / "model" / "mentions.json.gz"
 FORMAT = 1
@@ -409,12 +409,24 @@ def places() -> frozenset[str]:
     )
 
 
+def reading_text(title: str, body: str) -> str:
+    """The article as the model reads it: Traditional characters when it is written in Simplified."""
+    text = f"{title}\n\n{body}"
+    if looks_simplified(title) or looks_simplified(body):
+        traditional = to_traditional(text)
+        if len(traditional) == len(text):
+            return traditional
+    return text
+
+
 def candidate_runs(
     title: str, body: str, mentions: Iterable[str], known: set[str]
 ) -> Iterator[tuple[str, Run]]:
     """The runs of one article the model scores, with the article's text: those not among the
-    `mentions` the tagger already named nor inside one, and not a knowledge-base form (`known`)."""
-    text = f"{title}\n\n{body}"
+    `mentions` the tagger already named nor inside one, and not a knowledge-base form (`known`). A
+    story in Simplified is read in its Traditional form (the surnames and the model's characters are
+    Traditional; the same length, so offsets hold)."""
+    text = reading_text(title, body)
     found = runs(text) + han_runs(text)
     if not found:
         return
@@ -439,6 +451,7 @@ def find_learned(
     overlapping ones, the likeliest)."""
     proposals: list[tuple[float, int, int, dict[str, Any]]] = []
     lower: set[str] | None = None
+    written = f"{title}\n\n{body}"  # (names are returned as the story writes them)
     for text, run in candidate_runs(title, body, mentions, known):
         if lower is None:
             lower = lower_words_of(text)
@@ -455,7 +468,7 @@ def find_learned(
                     run.starts[0],
                     run.starts[0] + len(run.surface),
                     {
-                        "name": run.surface,
+                        "name": written[run.starts[0] : run.starts[0] + len(run.surface)],
                         "type": model.entity_type(feats),
                         "count": len(run.starts),
                         "by": "model",

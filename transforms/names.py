@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from transforms.text import fold, simplified_characters
+from transforms.text import fold, simplified_characters, to_traditional
 
 
 @lru_cache(maxsize=1 << 15)
@@ -558,8 +558,49 @@ def _is_a_word(name: str) -> bool:
 def find_candidates(
     title: str, body: str, known: set[str] | None = None, limit: int = 15, organisations: bool = True
 ) -> list[dict[str, Any]]:
-    """Person and organisation names found by pattern and absent from `known` (folded KB forms)."""
+    """Person and organisation names found by pattern and absent from `known` (folded KB forms). The
+    Chinese patterns are written in Traditional characters: a story in Simplified is read in its
+    Traditional form (the same length, character for character), and each name is returned as the
+    story writes it."""
     known = known or set()
+    found = None
+    if looks_simplified(title) or looks_simplified(body):
+        traditional_title, traditional_body = to_traditional(title), to_traditional(body)
+        if len(traditional_title) == len(title) and len(traditional_body) == len(body):
+            text = f"{title}\n\n{body}"
+            found = {
+                (text[min(starts) : min(starts) + len(name)], kind): starts
+                for (name, kind), starts in _found_names(
+                    traditional_title, traditional_body, known, organisations
+                ).items()
+            }
+    if found is None:
+        found = _found_names(title, body, known, organisations)
+    # one name found by two patterns of different kinds is one candidate: the kind found most often
+    ranked: dict[str, tuple[str, set[int]]] = {}
+    for (name, kind), starts in sorted(found.items(), key=lambda kv: -len(kv[1])):
+        ranked.setdefault(name, (kind, starts))
+    return [
+        {"name": name, "type": kind, "count": len(starts)}
+        for name, (kind, starts) in list(ranked.items())[:limit]
+    ]
+
+
+# Frequent characters only Simplified writes (这, 们, 说, 国...): three of them make a story Simplified
+_SIMPLIFIED_ONLY = re.compile(
+    "[万与业东为么书产亿从们会体关务动区发员国学实对导将应开当总报数无时术机样点现经给网计认让记该说资过还这进长门问间际领题]"
+)
+
+
+def looks_simplified(text: str) -> bool:
+    """Is this Chinese text written in Simplified characters?"""
+    return not text.isascii() and len(_SIMPLIFIED_ONLY.findall(text, 0, 2000)) >= 3
+
+
+def _found_names(
+    title: str, body: str, known: set[str], organisations: bool
+) -> dict[tuple[str, str], set[int]]:
+    """Each name found with its kind and where it starts in `title + "\n\n" + body`."""
     text = f"{title}\n\n{body}"
     # The cue checks read the article's ASCII characters alone: a few hundred bytes in a Chinese story
     # rather than its whole text once per word (a cue in the text is in them; one found there only
@@ -802,14 +843,7 @@ def find_candidates(
             keep(name, organisation_type(name), match.end(1) - len(name))
     if len(found) > 1:
         found = _without_fragments(found)
-    # one name found by two patterns of different kinds is one candidate: the kind found most often
-    ranked: dict[str, tuple[str, set[int]]] = {}
-    for (name, kind), starts in sorted(found.items(), key=lambda kv: -len(kv[1])):
-        ranked.setdefault(name, (kind, starts))
-    return [
-        {"name": name, "type": kind, "count": len(starts)}
-        for name, (kind, starts) in list(ranked.items())[:limit]
-    ]
+    return found
 
 
 def _without_fragments(found: dict[tuple[str, str], set[int]]) -> dict[tuple[str, str], set[int]]:

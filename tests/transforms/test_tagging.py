@@ -768,3 +768,14 @@ def test_short_names_read_across_words_of_other_kinds() -> None:
     ):
         item = _dev_item(item_id)
         assert words in item["body"] and kb_id not in _kb_ids(item), item_id
+
+
+def test_names_in_a_simplified_story_are_found_as_written() -> None:
+    """The Chinese name patterns and the mention model read Traditional characters; a story written in
+    Simplified (a real Sing Tao item) is read in its Traditional form and its names come back as it
+    writes them."""
+    item = _dev_item("web-stheadline-2d693c6f")
+    assert item["language"] == "zh-Hans" and "民建联卢婉婷建议" in item["body"]
+    names = _new_names(item)
+    assert {"卢婉婷", "刘骏轩"} <= set(names)
+    assert not {"盧婉婷", "劉駿軒"} & set(names)
