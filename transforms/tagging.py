@@ -1105,10 +1105,11 @@ def _fold_term(term: str) -> str:
 # the sentence going on (港大今日舉行論壇).
 _EVENT_AFTER = re.compile(
     r"(?:換屆)?選舉|補選|就業博覽會|博覽會|論壇|峰會|研討會|頒獎典禮|頒獎禮"
+    r"|(?:换届)?选举|补选|就业博览会|博览会|论坛|峰会|研讨会|颁奖典礼|颁奖礼"  # (Simplified)
     r"|\)?(?: \([A-Za-z]{2,10}\))?(?: [A-Z][\w'&-]*){0,4} (?:[Ee]lections?|[Bb]y-[Ee]lections?|Summit|Forum|"
     r"Fair|Expo|Conference|Awards?|Gala|Festival)\b"
 )
-_EVENT_STARTS = "換選補就博論峰研頒) "
+_EVENT_STARTS = "換選補就博論峰研頒换选补论颁) "
 
 
 def _event_follows(text: str, offset: int) -> bool:

@@ -588,6 +588,12 @@ def test_a_body_named_only_in_an_event_or_a_job_title_is_not_named() -> None:
     short name between (創新科技及工業局（創科局）局長), is not labelled."""
     election = _dev_item("rthk-zh-1831646")  # 呼籲各界於12月7日立法會選舉中投票
     assert "立法會選舉" in election["body"] and "legco" not in _kb_ids(election)
+    simplified = {
+        **election,
+        "title": to_simplified(election["title"]),
+        "body": to_simplified(election["body"]),
+    }
+    assert "立法会选举" in simplified["body"] and "legco" not in _kb_ids(simplified)
     bureau = _dev_item("web-yahoo-b4c82a31")
     assert "創新科技及工業局（創科局）局長" in bureau["body"] and "itib" not in _kb_ids(bureau)
     text = "The Legislative Council passed the bill. Voters will elect the Legislative Council election candidates."
