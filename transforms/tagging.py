@@ -988,7 +988,8 @@ def _crosses_a_common_word(article: _Article, match: Match, common_words: frozen
     before it, or whose last character starts one with the character after it."""
     if match.end - match.start != 2 or match.text.isascii():
         return False
-    text = article.title if match.field == "title" else article.body
+    # (folded text: a story in Simplified writes 处理大约 for 處理大約)
+    text = article.folded_title if match.field == "title" else article.folded_body
     start, end = match.start, match.end
     return (start > 0 and text[start - 1 : start + 1] in common_words) or text[
         end - 1 : end + 1
