@@ -586,7 +586,8 @@ def find_candidates(
     ]
 
 
-# Frequent characters only Simplified writes (这, 们, 说, 国...): three of them make a story Simplified
+# Frequent characters only Simplified writes (这, 们, 说, 国...): three of them in the first 400
+# characters make a story Simplified (dev's Simplified items hold 16 to 44 there; Traditional ones none)
 _SIMPLIFIED_ONLY = re.compile(
     "[万与业东为么书产亿从们会体关务动区发员国学实对导将应开当总报数无时术机样点现经给网计认让记该说资过还这进长门问间际领题]"
 )
@@ -594,7 +595,7 @@ _SIMPLIFIED_ONLY = re.compile(
 
 def looks_simplified(text: str) -> bool:
     """Is this Chinese text written in Simplified characters?"""
-    return not text.isascii() and len(_SIMPLIFIED_ONLY.findall(text, 0, 2000)) >= 3
+    return not text.isascii() and len(_SIMPLIFIED_ONLY.findall(text, 0, 400)) >= 3
 
 
 def _found_names(
