@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import ahocorasick_rs
+
 from transforms.text import fold, simplified_characters, to_traditional
 
 
@@ -192,10 +194,13 @@ SURNAMES = (
 # for much faster than one that starts with an alternation
 _ZH_SURNAME = rf"[{SURNAMES}](?:(?<=歐)陽|(?<=司)[徒馬])?"
 _ZH_VERB_WORDS = "表示|指出|指|稱|說|認為|強調|透露"
+_ZH_VERB_READ = _ZH_VERB_WORDS.replace("|指|", "|指(?![數引標揮定南示令紋])|")
 _ZH_VERB = re.compile(
-    rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|昨|亦|又|則|更|也|再)?"
-    rf"(?:{_ZH_VERB_WORDS.replace('|指|', '|指(?![數引標揮定南示令紋])|')})"
+    rf"({_ZH_SURNAME}[\u4e00-\u9fff]{{1,2}}?)(?:今日|昨日|日前|昨|亦|又|則|更|也|再)?(?:{_ZH_VERB_READ})"
 )
+# the verbs alone: the name pattern is tried only in the six characters before each (a surname and
+# up to three characters, and an adverb of up to two)
+_ZH_VERB_AT = re.compile(_ZH_VERB_READ)
 _ZH_JOB_TITLES = (
     "局長|署長|處長|主席|行政總裁|總裁|教授|博士|校長|議員|專員|總監|創辦人|總工程師|工程師|總經理|經理|董事|"
     "主任|顧問|醫生|講師|院長|秘書長|發言人|會長|理事長|負責人|行長|台長|司長|庭長|法官|政務長|主管|董事長|"
@@ -244,13 +249,20 @@ _LATIN_NAME_AFTER_TITLE = re.compile(
 _CAN_FOLLOW_A_TITLE = frozenset(SURNAMES + _TRANSLITERATION + "ABCDEFGHIJKLMNOPQRSTUVWXYZ \u3000（")
 
 
+# The titles as an Aho-Corasick automaton, leftmost-longest: the same spans as `_ZH_TITLE.finditer`
+# (whose alternation is ordered longest first) in about a third of the time
+_ZH_TITLE_FINDER = ahocorasick_rs.AhoCorasick(
+    _ZH_TITLE.pattern.split("|"), matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+)
+
+
 def _titled_names(text: str) -> Iterator[tuple[re.Pattern[str], re.Match[str]]]:
     """Names right after a job title, each with the pattern that read it."""
-    for title in _ZH_TITLE.finditer(text):
-        if text[title.end() : title.end() + 1] not in _CAN_FOLLOW_A_TITLE:
+    for _, _, end in _ZH_TITLE_FINDER.find_matches_as_indexes(text):
+        if text[end : end + 1] not in _CAN_FOLLOW_A_TITLE:
             continue  # most titles are followed by no name: 主席表示, 代表香港
         for regex in (_ZH_NAME_AFTER_TITLE, _FOREIGN_NAME_AFTER_TITLE, _LATIN_NAME_AFTER_TITLE):
-            match = regex.match(text, title.end())
+            match = regex.match(text, end)
             if match:
                 yield regex, match
                 break
@@ -701,7 +713,7 @@ def _found_names(
     titled = list(_titled_names(text)) if chinese else []
     zh_matches = (
         (
-            _ZH_VERB.finditer(text),
+            _ending_at(_ZH_VERB, _ZH_VERB_AT, text, back=6),
             [match for regex, match in titled if regex is _ZH_NAME_AFTER_TITLE],
             _ending_at(_ZH_TITLE_AFTER, _ZH_TITLE_AFTER_AT, text, back=4),
         )
