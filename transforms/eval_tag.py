@@ -1,6 +1,6 @@
 """Tagging quality on the labelled sets in tests/data/tagging/ (dev = tuned and trained on; test, test2
 = held out; blind9, blind13 = blind splits, run only when asked for by name (`--split blind13`);
-blind13 is read once, at the end of the tenth session; the other blind splits were read and are now dev
+blind13 was read once, at the end of the tenth session; the other blind splits were read and are now dev
 files, `dev_read_blind*.jsonl`, except blind9: RTHK general news, none relevant).
 
 Relevance: precision/recall/F1 of `relevant`. Entities: a predicted entity is correct when one of

@@ -84,7 +84,7 @@ SPLIT_GLOBS = {
     # 2026-11-26 (fifth session): 50 RTHK items of November 2025, none relevant; read at the end of three
     # sessions (a check for false positives on ordinary local news)
     "blind9": ("blind9_*.jsonl",),
-    # 2026-11-27 (tenth session): web items collected and labelled by two annotators who never saw the
+    # 2026-11-27 (tenth session): web items collected and labelled by three annotators who never saw the
     # tagger; read once, at the end of the session
     "blind13": ("blind13_*.jsonl",),
 }
