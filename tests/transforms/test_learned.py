@@ -230,4 +230,3 @@ def test_hybrid_leaves_relevance_to_the_rules_when_they_won(rules: Tagger, dev: 
         result = tagger.tag(item["title"], item["body"])
         assert result.relevant == view.relevant
         assert result.relevance == (view.relevance if view.has_strong_ai else 0.0)
-
