@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from transforms.kb import KB_DIR
-from transforms.names import NOT_IN_GIVEN_NAME, SURNAMES, looks_simplified
-from transforms.text import fold, fold_case, fold_width, to_traditional
+from transforms.names import NOT_IN_GIVEN_NAME, SURNAMES, read_as_traditional
+from transforms.text import fold, fold_case, fold_width
 
 MENTIONS_PATH = KB_DIR / "model" / "mentions.json.gz"
 FORMAT = 1
@@ -409,16 +409,6 @@ def places() -> frozenset[str]:
     )
 
 
-def reading_text(title: str, body: str) -> str:
-    """The article as the model reads it: Traditional characters when it is written in Simplified."""
-    text = f"{title}\n\n{body}"
-    if looks_simplified(title) or looks_simplified(body):
-        traditional = to_traditional(text)
-        if len(traditional) == len(text):
-            return traditional
-    return text
-
-
 def candidate_runs(
     title: str, body: str, mentions: Iterable[str], known: set[str]
 ) -> Iterator[tuple[str, Run]]:
@@ -426,7 +416,8 @@ def candidate_runs(
     `mentions` the tagger already named nor inside one, and not a knowledge-base form (`known`). A
     story in Simplified is read in its Traditional form (the surnames and the model's characters are
     Traditional; the same length, so offsets hold)."""
-    text = reading_text(title, body)
+    read_title, read_body = read_as_traditional(title, body)
+    text = f"{read_title}\n\n{read_body}"
     found = runs(text) + han_runs(text)
     if not found:
         return

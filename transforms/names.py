@@ -575,19 +575,14 @@ def find_candidates(
     Traditional form (the same length, character for character), and each name is returned as the
     story writes it."""
     known = known or set()
-    found = None
-    if looks_simplified(title) or looks_simplified(body):
-        traditional_title, traditional_body = to_traditional(title), to_traditional(body)
-        if len(traditional_title) == len(title) and len(traditional_body) == len(body):
-            text = f"{title}\n\n{body}"
-            found = {
-                (text[min(starts) : min(starts) + len(name)], kind): starts
-                for (name, kind), starts in _found_names(
-                    traditional_title, traditional_body, known, organisations
-                ).items()
-            }
-    if found is None:
-        found = _found_names(title, body, known, organisations)
+    read_title, read_body = read_as_traditional(title, body)
+    found = _found_names(read_title, read_body, known, organisations)
+    if (read_title, read_body) != (title, body):  # each name as the story writes it
+        text = f"{title}\n\n{body}"
+        found = {
+            (text[min(starts) : min(starts) + len(name)], kind): starts
+            for (name, kind), starts in found.items()
+        }
     # one name found by two patterns of different kinds is one candidate: the kind found most often
     ranked: dict[str, tuple[str, set[int]]] = {}
     for (name, kind), starts in sorted(found.items(), key=lambda kv: -len(kv[1])):
@@ -608,6 +603,16 @@ _SIMPLIFIED_ONLY = re.compile(
 def looks_simplified(text: str) -> bool:
     """Is this Chinese text written in Simplified characters?"""
     return not text.isascii() and len(_SIMPLIFIED_ONLY.findall(text, 0, 400)) >= 3
+
+
+def read_as_traditional(title: str, body: str) -> tuple[str, str]:
+    """A story as the Chinese name patterns read it: in Traditional characters when it is written in
+    Simplified and the conversion keeps every offset (character for character); else as it is."""
+    if looks_simplified(title) or looks_simplified(body):
+        converted = to_traditional(title), to_traditional(body)
+        if len(converted[0]) == len(title) and len(converted[1]) == len(body):
+            return converted
+    return title, body
 
 
 def _found_names(
@@ -644,11 +649,9 @@ def _found_names(
 
     # cheap substring checks first: most articles have no English title or reporting verb at all
     if capitalised and any(word in latin for word in _EN_TITLE_WORDS):
-        for match in _EN_TITLED.finditer(text):
-            keep_person(match.group(1), match.start(1))
-    if capitalised and any(word in latin for word in _EN_TITLE_WORDS):
-        for match in _EN_TITLED_CAPS.finditer(text):
-            keep_person(match.group(1), match.start(1))
+        for regex in (_EN_TITLED, _EN_TITLED_CAPS):
+            for match in regex.finditer(text):
+                keep_person(match.group(1), match.start(1))
     if capitalised and any(word in latin for word in _EN_SAID_WORDS):
         for match in _EN_SAID.finditer(text):
             group = 1 if match.group(1) else 2

@@ -1469,24 +1469,29 @@ def _pieces_join_their_names(
     kept: list[dict[str, Any]] = []
     for candidate in candidates:
         name = candidate["name"]
-        owners: list[dict[str, Any]] = []
-        for part, text in (("title", article.title), ("body", article.body)):
-            at = text.find(name)
-            while at >= 0:
-                owner = next((e for s, end, e in spans[part] if s <= at and at + len(name) <= end), None)
-                if owner is None:  # somewhere outside every known name: a name of its own
-                    owners = []
-                    break
-                owners.append(owner)
-                at = text.find(name, at + 1)
-            else:
-                continue
-            break
-        if not owners:  # (or not found verbatim)
+        owner = _owner_of_every_occurrence(article, spans, name)
+        if owner is None:
             kept.append(candidate)
-        elif name not in owners[0]["mentions"]:
-            owners[0]["mentions"].append(name)
+        elif name not in owner["mentions"]:
+            owner["mentions"].append(name)
     return kept
+
+
+def _owner_of_every_occurrence(
+    article: _Article, spans: dict[str, list[tuple[int, int, dict[str, Any]]]], name: str
+) -> dict[str, Any] | None:
+    """The entity whose name holds the first occurrence of `name`, if every occurrence is inside some
+    entity's name; None if one stands outside them all (a name of its own) or there is none."""
+    owners: list[dict[str, Any]] = []
+    for part, text in (("title", article.title), ("body", article.body)):
+        at = text.find(name)
+        while at >= 0:
+            owner = next((e for s, end, e in spans[part] if s <= at and at + len(name) <= end), None)
+            if owner is None:
+                return None
+            owners.append(owner)
+            at = text.find(name, at + 1)
+    return owners[0] if owners else None
 
 
 def _span(match: Match) -> dict[str, Any]:
